@@ -1,0 +1,504 @@
+import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { encodeFrame, HEARTBEAT_EOL } from './encoder.js';
+import {
+  StompAuthenticationError,
+  StompBrokerError,
+  StompConnectionClosedError,
+  StompError,
+  StompHeartbeatTimeoutError,
+  StompParseError,
+  StompTimeoutError,
+} from './errors.js';
+import type { StompClientCommand, StompFrame, StompHeaders, StompLimits } from './frame.js';
+import { StompParser } from './parser.js';
+import { negotiateHeartbeat, type HeartbeatIntervals } from './heartbeat.js';
+
+/** How to reach a broker and what to say in CONNECT. */
+export interface StompConnectionOptions {
+  readonly host: string;
+  readonly port: number;
+  /**
+   * `true` or TLS options to connect with TLS (`stomp+ssl://`). The certificate is verified
+   * unless `rejectUnauthorized: false` is given explicitly.
+   */
+  readonly tls?: boolean | tls.ConnectionOptions;
+  readonly login?: string;
+  readonly passcode?: string;
+  /** The CONNECT `host` header (virtual host). Defaults to `host`. */
+  readonly virtualHost?: string;
+  /** The CONNECT `client-id` header; ActiveMQ needs one for durable topic subscriptions. */
+  readonly clientId?: string;
+  /**
+   * `[outgoing, incoming]` heart-beat in ms as offered in CONNECT: how often this side can send,
+   * and how often it wants to hear from the broker. `[0, 0]` turns heart-beats off. Default `[10000, 10000]`.
+   */
+  readonly heartBeat?: readonly [number, number];
+  /** The broker is declared dead after `incoming × heartBeatGraceMultiplier` ms of silence. Default 2. */
+  readonly heartBeatGraceMultiplier?: number;
+  /** Milliseconds allowed from the socket opening to CONNECTED. Default 10000. */
+  readonly connectTimeout?: number;
+  /** Parser limits for frames from the broker. */
+  readonly limits?: Partial<StompLimits>;
+}
+
+/** How the broker expects a subscription's messages to be acknowledged. */
+export type StompAckMode = 'auto' | 'client' | 'client-individual';
+
+export interface StompSubscribeOptions {
+  readonly ack?: StompAckMode;
+  /** Extra SUBSCRIBE headers, e.g. `activemq.prefetchSize`. */
+  readonly headers?: StompHeaders;
+}
+
+/** A live subscription; MESSAGE frames for it reach its handler. */
+export interface StompSubscription {
+  readonly id: string;
+  readonly destination: string;
+  readonly ack: StompAckMode;
+  /** UNSUBSCRIBE, confirmed by a receipt. */
+  unsubscribe(): Promise<void>;
+}
+
+export type StompMessageHandler = (message: StompFrame) => void;
+
+interface PendingReceipt {
+  resolve(frame: StompFrame): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const EMPTY_HEADERS: StompHeaders = Object.freeze({}) as StompHeaders;
+
+export interface StompConnection {
+  /** The connection ended. `error` says why, unless it was closed on purpose. */
+  on(event: 'close', listener: (error: StompError | undefined) => void): this;
+  /** A heart-beat EOL arrived from the broker. */
+  on(event: 'heartbeat', listener: () => void): this;
+  /** A MESSAGE arrived for a subscription that no longer exists (dropped; the broker redelivers what was not acked). */
+  on(event: 'unrouted', listener: (message: StompFrame) => void): this;
+  once(event: 'close', listener: (error: StompError | undefined) => void): this;
+  once(event: 'heartbeat', listener: () => void): this;
+}
+
+/**
+ * One STOMP 1.2 connection to a broker: CONNECT, heart-beats both ways, receipts, subscriptions,
+ * transactions and DISCONNECT. It knows nothing of Nest.
+ *
+ * Frames written in one tick of the event loop go out in one `writev` (the socket is corked until
+ * the next tick), and a send that finds the socket's buffer full waits for `drain`.
+ */
+export class StompConnection extends EventEmitter {
+  /** `host:port`, for messages and logs (never the credentials). */
+  readonly broker: string;
+  /** CONNECTED's `server` header. */
+  server = '';
+  /** CONNECTED's `session` header. */
+  session = '';
+  /** The heart-beat intervals agreed with the broker. */
+  heartbeat: HeartbeatIntervals = { sendEvery: 0, expectEvery: 0 };
+
+  private readonly socket: net.Socket;
+  private readonly parser: StompParser;
+  private readonly receipts = new Map<string, PendingReceipt>();
+  private readonly subscriptions = new Map<string, StompMessageHandler>();
+  private nextReceipt = 0;
+  private nextSubscription = 0;
+  private corked = false;
+  private wroteSinceBeat = false;
+  private lastReadAt = Date.now();
+  private drainWaiter: Promise<void> | undefined;
+  private sendTimer: NodeJS.Timeout | undefined;
+  private readTimer: NodeJS.Timeout | undefined;
+  private connectedFrame: ((frame: StompFrame) => void) | undefined;
+  private closing = false;
+  private closeError: StompError | undefined;
+  private ended = false;
+  /** Resolves once the socket is closed, with the reason (undefined after a requested close). */
+  readonly closed: Promise<StompError | undefined>;
+  private resolveClosed!: (error: StompError | undefined) => void;
+
+  private constructor(private readonly options: StompConnectionOptions) {
+    super();
+    this.broker = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.parser = new StompParser(
+      { frame: (frame) => this.onFrame(frame), heartbeat: () => this.emit('heartbeat') },
+      options.limits,
+    );
+    this.socket = openSocket(options);
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.fail(new StompConnectionClosedError(`connection to ${this.broker} failed: ${error.message}`, { cause: error }));
+    });
+    this.socket.on('close', () => this.onSocketClose());
+  }
+
+  /** Opens a connection and completes the CONNECT/CONNECTED handshake. */
+  static async connect(options: StompConnectionOptions): Promise<StompConnection> {
+    const connection = new StompConnection(options);
+    await connection.handshake();
+    return connection;
+  }
+
+  /** True once the connection is closed or closing: nothing more can be sent. */
+  get isClosed(): boolean {
+    return this.closing || this.ended;
+  }
+
+  /**
+   * SEND. Without `receipt` it resolves once the frame is handed to the socket (waiting for
+   * `drain` when the socket's buffer is full). With `receipt` it resolves on the broker's RECEIPT
+   * and rejects with a {@link StompBrokerError} on an ERROR for it, or a {@link StompTimeoutError}
+   * after `timeout` ms (the outcome is then in doubt).
+   */
+  send(
+    destination: string,
+    headers: StompHeaders,
+    body: Buffer | string,
+    options: { receipt?: boolean; timeout?: number } = {},
+  ): Promise<void> {
+    const frameHeaders: StompHeaders = { destination, ...headers };
+    if (options.receipt) return this.request('SEND', frameHeaders, body, options.timeout).then(ignore);
+    return this.writeFrame('SEND', frameHeaders, body);
+  }
+
+  /** SUBSCRIBE, confirmed by a receipt so that a refused destination is an error here. */
+  async subscribe(destination: string, handler: StompMessageHandler, options: StompSubscribeOptions = {}): Promise<StompSubscription> {
+    const id = `sub-${++this.nextSubscription}`;
+    const ack = options.ack ?? 'auto';
+    this.subscriptions.set(id, handler);
+    try {
+      await this.request('SUBSCRIBE', { ...options.headers, id, destination, ack });
+    } catch (error) {
+      this.subscriptions.delete(id);
+      throw error;
+    }
+    return {
+      id,
+      destination,
+      ack,
+      unsubscribe: async () => {
+        await this.request('UNSUBSCRIBE', { id });
+        this.subscriptions.delete(id);
+      },
+    };
+  }
+
+  /** ACK a MESSAGE (its `ack` header), optionally inside a transaction. */
+  ack(message: StompFrame, transaction?: string): Promise<void> {
+    return this.writeFrame('ACK', ackHeaders(message, transaction));
+  }
+
+  /** NACK a MESSAGE. On ActiveMQ Classic this sends it to redelivery or the DLQ (semantics §5.5). */
+  nack(message: StompFrame, transaction?: string): Promise<void> {
+    return this.writeFrame('NACK', ackHeaders(message, transaction));
+  }
+
+  /** BEGIN a transaction. Not receipted: a failure shows at COMMIT. */
+  begin(transaction: string): Promise<void> {
+    return this.writeFrame('BEGIN', { transaction });
+  }
+
+  /** COMMIT, resolved once the broker confirms (one fsync on ActiveMQ Classic, semantics §7.1). */
+  commit(transaction: string, timeout?: number): Promise<void> {
+    return this.request('COMMIT', { transaction }, undefined, timeout).then(ignore);
+  }
+
+  /** ABORT, resolved once the broker confirms. */
+  abort(transaction: string, timeout?: number): Promise<void> {
+    return this.request('ABORT', { transaction }, undefined, timeout).then(ignore);
+  }
+
+  /**
+   * Writes a frame without a receipt. Resolves once the socket took it, or once it drained if its
+   * buffer was full; rejects if the connection is closed.
+   */
+  writeFrame(command: StompClientCommand, headers: StompHeaders = EMPTY_HEADERS, body?: Buffer | string): Promise<void> {
+    if (this.isClosed) return Promise.reject(this.closedError());
+    const frame = encodeFrame(command, headers, body);
+    return this.write(frame) ? RESOLVED : this.whenDrained();
+  }
+
+  /** Writes a frame with a `receipt` header and resolves with the RECEIPT. */
+  request(command: StompClientCommand, headers: StompHeaders, body?: Buffer | string, timeout?: number): Promise<StompFrame> {
+    if (this.isClosed) return Promise.reject(this.closedError());
+    const receipt = String(++this.nextReceipt);
+    const frame = encodeFrame(command, { ...headers, receipt }, body);
+    return new Promise<StompFrame>((resolve, reject) => {
+      const pending: PendingReceipt = { resolve, reject, timer: undefined };
+      if (timeout !== undefined && timeout > 0) {
+        pending.timer = setTimeout(() => {
+          this.receipts.delete(receipt);
+          reject(new StompTimeoutError(`${command} to ${this.broker} got no receipt within ${timeout} ms; its outcome is in doubt`));
+        }, timeout);
+      }
+      this.receipts.set(receipt, pending);
+      this.write(frame);
+    });
+  }
+
+  /** DISCONNECT with a receipt (bounded by `timeout` ms), then close the socket. */
+  async disconnect(timeout = 5000): Promise<void> {
+    if (this.isClosed) {
+      await this.closed;
+      return;
+    }
+    try {
+      await this.request('DISCONNECT', {}, undefined, timeout);
+    } catch {
+      // The socket is closed below whatever the broker answered.
+    }
+    this.closing = true;
+    this.socket.end();
+    await this.closed;
+  }
+
+  /** Closes the socket at once; what waits on the connection fails with `error`. */
+  destroy(error?: StompError): void {
+    if (error) this.fail(error);
+    else {
+      this.closing = true;
+      this.socket.destroy();
+    }
+  }
+
+  private handshake(): Promise<void> {
+    const o = this.options;
+    const [outgoing, incoming] = o.heartBeat ?? [10000, 10000];
+    const headers: StompHeaders = {
+      'accept-version': '1.2',
+      host: o.virtualHost ?? o.host,
+      'heart-beat': `${outgoing},${incoming}`,
+    };
+    if (o.login !== undefined) headers['login'] = o.login;
+    if (o.passcode !== undefined) headers['passcode'] = o.passcode;
+    if (o.clientId !== undefined) headers['client-id'] = o.clientId;
+    let connectFrame: Buffer;
+    try {
+      connectFrame = encodeFrame('CONNECT', headers);
+    } catch (error) {
+      this.socket.destroy();
+      return Promise.reject(error);
+    }
+    const timeoutMs = o.connectTimeout ?? 10000;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new StompTimeoutError(`${this.broker} did not answer CONNECT within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const settle = (error: StompError | undefined) => {
+        clearTimeout(timer);
+        this.off('close', onClose);
+        this.connectedFrame = undefined;
+        if (error) reject(error);
+        else resolve();
+      };
+      const onClose = (error: StompError | undefined) =>
+        settle(error ?? new StompConnectionClosedError(`${this.broker} closed the connection during CONNECT`));
+      this.once('close', onClose);
+      this.connectedFrame = (frame) => {
+        if (frame.command === 'ERROR') {
+          const error = this.connectRefused(frame);
+          settle(error);
+          this.fail(error);
+          return;
+        }
+        if (frame.command !== 'CONNECTED') {
+          const error = new StompConnectionClosedError(`${this.broker} answered CONNECT with ${frame.command}, not CONNECTED`);
+          settle(error);
+          this.fail(error);
+          return;
+        }
+        const version = frame.headers['version'] ?? '1.0';
+        if (version !== '1.2') {
+          const error = new StompConnectionClosedError(`${this.broker} speaks STOMP ${version}; this client needs 1.2`);
+          settle(error);
+          this.fail(error);
+          return;
+        }
+        this.server = frame.headers['server'] ?? '';
+        this.session = frame.headers['session'] ?? '';
+        this.heartbeat = negotiateHeartbeat([outgoing, incoming], frame.headers['heart-beat']);
+        this.startHeartbeats();
+        settle(undefined);
+      };
+      const socketReady = o.tls ? 'secureConnect' : 'connect';
+      this.socket.once(socketReady, () => this.write(connectFrame));
+    });
+  }
+
+  private connectRefused(frame: StompFrame): StompBrokerError {
+    const message = frame.headers['message'] ?? '';
+    const login = this.options.login === undefined ? 'without a login' : `as '${this.options.login}'`;
+    if (/password|credential|authenticat|user ?name|login|not authorized|security/i.test(message)) {
+      const error = new StompAuthenticationError(frame.headers, frame.body, this.broker);
+      error.message = `${this.broker} refused the login ${login}: ${message}`;
+      return error;
+    }
+    return new StompBrokerError(frame.headers, frame.body, this.broker);
+  }
+
+  private startHeartbeats(): void {
+    const { sendEvery, expectEvery } = this.heartbeat;
+    if (sendEvery > 0) {
+      // Ticking at half the interval keeps the longest silence at `sendEvery`.
+      this.sendTimer = setInterval(() => {
+        if (!this.wroteSinceBeat) this.write(HEARTBEAT_EOL);
+        this.wroteSinceBeat = false;
+      }, Math.max(1, Math.floor(sendEvery / 2)));
+      this.sendTimer.unref();
+    }
+    if (expectEvery > 0) {
+      const allowed = expectEvery * (this.options.heartBeatGraceMultiplier ?? 2);
+      this.lastReadAt = Date.now();
+      this.readTimer = setInterval(() => {
+        const silent = Date.now() - this.lastReadAt;
+        if (silent > allowed) {
+          this.fail(new StompHeartbeatTimeoutError(`${this.broker} sent nothing for ${silent} ms (heart-beat every ${expectEvery} ms expected); connection closed`));
+        }
+      }, Math.max(1, Math.floor(expectEvery / 2)));
+      this.readTimer.unref();
+    }
+  }
+
+  private write(frame: Buffer): boolean {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.wroteSinceBeat = true;
+    return this.socket.write(frame);
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  private whenDrained(): Promise<void> {
+    if (!this.drainWaiter) {
+      this.drainWaiter = new Promise<void>((resolve, reject) => {
+        const onDrain = () => {
+          this.off('close', onClose);
+          this.drainWaiter = undefined;
+          resolve();
+        };
+        const onClose = () => {
+          this.socket.off('drain', onDrain);
+          this.drainWaiter = undefined;
+          reject(this.closedError());
+        };
+        this.socket.once('drain', onDrain);
+        this.once('close', onClose);
+      });
+    }
+    return this.drainWaiter;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastReadAt = Date.now();
+    try {
+      this.parser.push(chunk);
+    } catch (error) {
+      if (error instanceof StompParseError) {
+        this.fail(new StompConnectionClosedError(`${this.broker} sent an invalid frame: ${error.message}`, { cause: error }));
+      } else {
+        throw error;
+      }
+    }
+  }
+
+  private onFrame(frame: StompFrame): void {
+    if (this.connectedFrame) {
+      this.connectedFrame(frame);
+      return;
+    }
+    switch (frame.command) {
+      case 'MESSAGE': {
+        const handler = this.subscriptions.get(frame.headers['subscription'] ?? '');
+        if (handler) handler(frame);
+        else this.emit('unrouted', frame);
+        return;
+      }
+      case 'RECEIPT': {
+        const id = frame.headers['receipt-id'] ?? '';
+        const pending = this.receipts.get(id);
+        if (pending) {
+          this.receipts.delete(id);
+          if (pending.timer) clearTimeout(pending.timer);
+          pending.resolve(frame);
+        }
+        return;
+      }
+      case 'ERROR': {
+        const error = new StompBrokerError(frame.headers, frame.body, this.broker);
+        const pending = error.receiptId === undefined ? undefined : this.receipts.get(error.receiptId);
+        if (pending) {
+          // The broker names the frame it refused: only that request fails (semantics §5.1).
+          this.receipts.delete(error.receiptId!);
+          if (pending.timer) clearTimeout(pending.timer);
+          pending.reject(error);
+        } else {
+          // An ERROR for a frame without a receipt cannot be matched to it: fatal (semantics §8.2).
+          this.fail(error);
+        }
+        return;
+      }
+      default:
+        this.fail(new StompConnectionClosedError(`${this.broker} sent ${frame.command}, which a server may not send after CONNECTED`));
+    }
+  }
+
+  /** Ends the connection because of `error`: rejects what waits, closes the socket. */
+  private fail(error: StompError): void {
+    if (this.ended) return;
+    if (!this.closeError && !this.closing) this.closeError = error;
+    this.closing = true;
+    this.socket.destroy();
+  }
+
+  private closedError(): StompError {
+    return this.closeError ?? new StompConnectionClosedError(`the connection to ${this.broker} is closed`);
+  }
+
+  private onSocketClose(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (!this.closing) {
+      this.closeError = new StompConnectionClosedError(`${this.broker} closed the connection`);
+    }
+    this.closing = true;
+    clearInterval(this.sendTimer);
+    clearInterval(this.readTimer);
+    const error = this.closedError();
+    for (const pending of this.receipts.values()) {
+      if (pending.timer) clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.receipts.clear();
+    this.subscriptions.clear();
+    this.emit('close', this.closeError);
+    this.resolveClosed(this.closeError);
+  }
+}
+
+function openSocket(options: StompConnectionOptions): net.Socket {
+  if (!options.tls) return net.connect({ host: options.host, port: options.port });
+  const extra = options.tls === true ? {} : options.tls;
+  const servername = net.isIP(options.host) ? undefined : options.host;
+  return tls.connect({ host: options.host, port: options.port, servername, ...extra });
+}
+
+function ackHeaders(message: StompFrame, transaction: string | undefined): StompHeaders {
+  const id = message.headers['ack'];
+  if (id === undefined) {
+    throw new StompError(`this MESSAGE has no 'ack' header: its subscription acknowledges automatically`);
+  }
+  return transaction === undefined ? { id } : { id, transaction };
+}
+
+function ignore(): void {}

@@ -1,0 +1,66 @@
+import type { StompHeaders } from './frame.js';
+
+/** Base class of every error this library raises about the STOMP protocol or a connection. */
+export class StompError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Why the parser refused a byte stream. */
+export type StompParseErrorCode =
+  | 'UNKNOWN_COMMAND'
+  | 'COMMAND_TOO_LONG'
+  | 'MALFORMED_HEADER'
+  | 'INVALID_ESCAPE'
+  | 'TOO_MANY_HEADERS'
+  | 'HEADER_TOO_LARGE'
+  | 'INVALID_CONTENT_LENGTH'
+  | 'BODY_TOO_LARGE'
+  | 'MISSING_NUL';
+
+/** The byte stream is not valid STOMP 1.2, or a frame passes a configured limit. Fatal to the stream. */
+export class StompParseError extends StompError {
+  constructor(
+    readonly code: StompParseErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A frame cannot be written as valid STOMP (e.g. a CONNECT header with a newline). Nothing was sent. */
+export class StompEncodeError extends StompError {}
+
+/** The broker answered with an ERROR frame. */
+export class StompBrokerError extends StompError {
+  /** The `message` header of the ERROR frame. */
+  readonly brokerMessage: string;
+  /** The receipt this ERROR answers, if any. */
+  readonly receiptId: string | undefined;
+  /** The ERROR frame's body (often a stack trace on ActiveMQ). */
+  readonly details: string;
+  readonly headers: StompHeaders;
+
+  constructor(headers: StompHeaders, body: Buffer, broker: string) {
+    const brokerMessage = headers['message'] ?? 'ERROR frame without a message header';
+    super(`${broker} refused the request: ${brokerMessage}`);
+    this.brokerMessage = brokerMessage;
+    this.receiptId = headers['receipt-id'];
+    this.details = body.toString('utf8');
+    this.headers = headers;
+  }
+}
+
+/** The broker refused CONNECT for bad credentials. The message names the broker and the login, never the passcode. */
+export class StompAuthenticationError extends StompBrokerError {}
+
+/** The connection closed or was lost; what was waiting on it failed with this. */
+export class StompConnectionClosedError extends StompError {}
+
+/** The broker stayed silent past the negotiated heart-beat window; the connection was closed. */
+export class StompHeartbeatTimeoutError extends StompConnectionClosedError {}
+
+/** No answer within the time allowed. For a receipted SEND the outcome is in doubt: the broker may have it. */
+export class StompTimeoutError extends StompError {}

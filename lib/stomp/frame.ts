@@ -1,0 +1,52 @@
+/** Frames a STOMP 1.2 client sends. */
+export const CLIENT_COMMANDS = [
+  'CONNECT', 'STOMP', 'SEND', 'SUBSCRIBE', 'UNSUBSCRIBE', 'ACK', 'NACK', 'BEGIN', 'COMMIT', 'ABORT', 'DISCONNECT',
+] as const;
+
+/** Frames a STOMP 1.2 server sends. */
+export const SERVER_COMMANDS = ['CONNECTED', 'MESSAGE', 'RECEIPT', 'ERROR'] as const;
+
+export type StompClientCommand = (typeof CLIENT_COMMANDS)[number];
+export type StompServerCommand = (typeof SERVER_COMMANDS)[number];
+export type StompCommand = StompClientCommand | StompServerCommand;
+
+const KNOWN_COMMANDS: ReadonlySet<string> = new Set<string>([...CLIENT_COMMANDS, ...SERVER_COMMANDS]);
+
+/** True for the fifteen commands of STOMP 1.2. */
+export function isStompCommand(value: string): value is StompCommand {
+  return KNOWN_COMMANDS.has(value);
+}
+
+/**
+ * Header names to values. When a frame repeats a header, the first value is kept, as STOMP 1.2
+ * requires ("Repeated Header Entries").
+ */
+export type StompHeaders = Record<string, string>;
+
+/** One STOMP frame. `body` is raw bytes; text bodies are UTF-8. */
+export interface StompFrame {
+  readonly command: StompCommand;
+  readonly headers: StompHeaders;
+  readonly body: Buffer;
+}
+
+/** CONNECT, STOMP and CONNECTED carry their headers unescaped (STOMP 1.2, "Value Encoding"). */
+export function isUnescapedCommand(command: string): boolean {
+  return command === 'CONNECT' || command === 'CONNECTED' || command === 'STOMP';
+}
+
+/** Limits the parser enforces; the defaults follow ActiveMQ Classic's STOMP wire format (semantics §5.6). */
+export interface StompLimits {
+  /** Headers per frame. Default 1000. */
+  readonly maxHeaders: number;
+  /** Bytes of one header line (name, colon and value, escaped). Default 10 KiB. */
+  readonly maxHeaderLineBytes: number;
+  /** Bytes of one body. Default 100 MiB. */
+  readonly maxBodyBytes: number;
+}
+
+export const DEFAULT_STOMP_LIMITS: StompLimits = Object.freeze({
+  maxHeaders: 1000,
+  maxHeaderLineBytes: 10 * 1024,
+  maxBodyBytes: 100 * 1024 * 1024,
+});

@@ -1,0 +1,5 @@
+export * from './uri-options.js';
+export * from './errors.js';
+export { parseActiveMQUri, redactCredentials } from './parse-uri.js';
+export { PARAMETERS, KNOWN_PARAMETERS, type ParameterSpec, type ParameterType, type ParameterTarget } from './parameters.js';
+export { stompConnectionOptions } from './connection-options.js';

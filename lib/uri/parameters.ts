@@ -1,0 +1,89 @@
+import type { ActiveMQUriOptionName } from './uri-options.js';
+
+/** How a parameter's text becomes a value. */
+export type ParameterType =
+  | { readonly kind: 'boolean' }
+  | { readonly kind: 'integer'; readonly min: number }
+  | { readonly kind: 'number'; readonly min: number }
+  | { readonly kind: 'string' }
+  | { readonly kind: 'heartbeat' };
+
+/** Where a parameter's value goes: an option, or the credentials. */
+export type ParameterTarget = ActiveMQUriOptionName | 'login' | 'passcode';
+
+export interface ParameterSpec {
+  readonly target: ParameterTarget;
+  readonly type: ParameterType;
+}
+
+const bool = { kind: 'boolean' } as const;
+const text = { kind: 'string' } as const;
+const heartbeat = { kind: 'heartbeat' } as const;
+/** Milliseconds or counts where 0 and up are meaningful. */
+const count = { kind: 'integer', min: 0 } as const;
+/** Counts and durations where -1 means "unbounded" or "off", as on the brokers. */
+const countOrUnbounded = { kind: 'integer', min: -1 } as const;
+const positive = { kind: 'integer', min: 1 } as const;
+const factor = { kind: 'number', min: 1 } as const;
+
+/**
+ * Every accepted spelling, ActiveMQ Classic (`jms.*`, failover options), NMS (`nms.*`,
+ * `connection.*`) and Artemis (plain names), mapped to one canonical option. This table is the
+ * only place where spellings are known.
+ */
+const SPELLINGS: ReadonlyArray<readonly [readonly string[], ParameterTarget, ParameterType]> = [
+  // Send semantics
+  [['jms.useAsyncSend', 'nms.AsyncSend', 'connection.AsyncSend', 'useAsyncSend'], 'useAsyncSend', bool],
+  [['jms.alwaysSyncSend', 'nms.AlwaysSyncSend', 'connection.AlwaysSyncSend', 'alwaysSyncSend'], 'alwaysSyncSend', bool],
+  [['blockOnDurableSend'], 'blockOnDurableSend', bool],
+  [['blockOnNonDurableSend'], 'blockOnNonDurableSend', bool],
+  [['blockOnAcknowledge'], 'blockOnAcknowledge', bool],
+  [['confirmationWindowSize'], 'confirmationWindowSize', countOrUnbounded],
+  [['jms.producerWindowSize', 'nms.ProducerWindowSize', 'connection.ProducerWindowSize', 'producerWindowSize'], 'producerWindowSize', countOrUnbounded],
+  [['callTimeout', 'nms.RequestTimeout', 'connection.RequestTimeout'], 'callTimeout', count],
+  [['jms.sendTimeout', 'sendTimeout'], 'sendTimeout', count],
+  // Consumers
+  [['jms.prefetchPolicy.all', 'jms.prefetchPolicy.queuePrefetch', 'nms.PrefetchPolicy.QueuePrefetch', 'prefetchSize', 'activemq.prefetchSize'], 'prefetchSize', count],
+  // Connection
+  [['jms.clientID', 'nms.ClientId', 'connection.ClientId', 'clientID', 'clientId'], 'clientId', text],
+  [['virtualHost'], 'virtualHost', text],
+  [['heartBeat', 'transport.heartBeat', 'heart-beat'], 'heartBeat', heartbeat],
+  [['heartBeatGraceMultiplier', 'transport.hbGracePeriodMultiplier'], 'heartBeatGraceMultiplier', factor],
+  [['connectTimeout', 'connectionTimeout', 'transport.connectionTimeout', 'connectTimeoutMillis'], 'connectTimeout', positive],
+  [['maxBodyBytes', 'wireFormat.maxDataLength'], 'maxBodyBytes', positive],
+  [['maxHeaders'], 'maxHeaders', positive],
+  [['maxHeaderLineBytes'], 'maxHeaderLineBytes', positive],
+  // Credentials
+  [['login', 'user', 'username', 'jms.userName', 'nms.UserName', 'connection.UserName'], 'login', text],
+  [['passcode', 'password', 'jms.password', 'nms.Password', 'connection.Password'], 'passcode', text],
+  // TLS
+  [['rejectUnauthorized'], 'rejectUnauthorized', bool],
+  [['caFile'], 'caFile', text],
+  [['servername', 'sniHost'], 'servername', text],
+  // Reconnection, Classic failover
+  [['initialReconnectDelay'], 'initialReconnectDelay', count],
+  [['maxReconnectDelay'], 'maxReconnectDelay', count],
+  [['useExponentialBackOff'], 'useExponentialBackOff', bool],
+  [['reconnectDelayExponent', 'backOffMultiplier'], 'reconnectDelayExponent', factor],
+  [['maxReconnectAttempts'], 'maxReconnectAttempts', countOrUnbounded],
+  [['startupMaxReconnectAttempts'], 'startupMaxReconnectAttempts', countOrUnbounded],
+  [['randomize'], 'randomize', bool],
+  [['timeout'], 'timeout', countOrUnbounded],
+  [['priorityBackup'], 'priorityBackup', bool],
+  [['trackMessages'], 'trackMessages', bool],
+  [['maxCacheSize'], 'maxCacheSize', count],
+  // Reconnection, Artemis
+  [['reconnectAttempts'], 'reconnectAttempts', countOrUnbounded],
+  [['initialConnectAttempts'], 'initialConnectAttempts', countOrUnbounded],
+  [['retryInterval'], 'retryInterval', count],
+  [['retryIntervalMultiplier'], 'retryIntervalMultiplier', factor],
+  [['maxRetryInterval'], 'maxRetryInterval', count],
+];
+
+/** Spelling → what it sets. */
+export const PARAMETERS: ReadonlyMap<string, ParameterSpec> = new Map(
+  SPELLINGS.flatMap(([spellings, target, type]) => spellings.map((spelling) => [spelling, { target, type }] as const)),
+);
+
+/** Every accepted spelling, for error messages. */
+export const KNOWN_PARAMETERS: readonly string[] = [...PARAMETERS.keys()];

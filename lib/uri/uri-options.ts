@@ -1,0 +1,102 @@
+/**
+ * Everything a connection URI can set, under one canonical name per setting. Which spellings map
+ * to which name is decided in `parameters.ts`, and only there.
+ */
+export interface ActiveMQUriOptions {
+  // Send semantics (semantics §1, §2, §8.3)
+  /** Durable sends do not wait for the broker (Classic `jms.useAsyncSend`, NMS `nms.AsyncSend`). */
+  readonly useAsyncSend?: boolean;
+  /** Every send waits for the broker, non-durable ones too (Classic `jms.alwaysSyncSend`). */
+  readonly alwaysSyncSend?: boolean;
+  /** Artemis: durable sends wait for the broker (default true). */
+  readonly blockOnDurableSend?: boolean;
+  /** Artemis: non-durable sends wait for the broker (default false). */
+  readonly blockOnNonDurableSend?: boolean;
+  /** Artemis: acknowledgements wait for the broker (default false). */
+  readonly blockOnAcknowledge?: boolean;
+  /** Bytes of async sends that may be unconfirmed at once; -1 turns the window off (Artemis' unit and default). */
+  readonly confirmationWindowSize?: number;
+  /** Bytes of async sends before waiting for the broker (Classic `jms.producerWindowSize`); 0 is off. */
+  readonly producerWindowSize?: number;
+  /** Milliseconds a blocking send or a commit may wait before it fails as in doubt (Artemis `callTimeout`). */
+  readonly callTimeout?: number;
+  /** Classic `jms.sendTimeout`: when > 0, every send waits for the broker at most this long. */
+  readonly sendTimeout?: number;
+
+  // Consumers
+  /** Messages the broker may push to a consumer before acks (`activemq.prefetchSize`). */
+  readonly prefetchSize?: number;
+
+  // Connection
+  /** CONNECT `client-id`. */
+  readonly clientId?: string;
+  /** CONNECT `host` (virtual host). */
+  readonly virtualHost?: string;
+  /** `[outgoing, incoming]` heart-beat in ms. */
+  readonly heartBeat?: readonly [number, number];
+  /** Silence allowed from the broker, in heart-beat intervals, before it is declared dead. */
+  readonly heartBeatGraceMultiplier?: number;
+  /** Milliseconds from opening the socket to CONNECTED. */
+  readonly connectTimeout?: number;
+  /** Bytes of one body the client accepts from the broker. */
+  readonly maxBodyBytes?: number;
+  /** Headers per frame the client accepts from the broker. */
+  readonly maxHeaders?: number;
+  /** Bytes of one header line the client accepts from the broker. */
+  readonly maxHeaderLineBytes?: number;
+
+  // TLS (stomp+ssl://)
+  /** Verify the broker's certificate. Only an explicit `false` turns verification off. */
+  readonly rejectUnauthorized?: boolean;
+  /** PEM file of the certificate authorities to trust instead of Node's defaults. */
+  readonly caFile?: string;
+  /** TLS server name to verify, when it differs from the host. */
+  readonly servername?: string;
+
+  // Reconnection, ActiveMQ Classic failover spelling (semantics §3)
+  readonly initialReconnectDelay?: number;
+  readonly maxReconnectDelay?: number;
+  readonly useExponentialBackOff?: boolean;
+  readonly reconnectDelayExponent?: number;
+  readonly maxReconnectAttempts?: number;
+  readonly startupMaxReconnectAttempts?: number;
+  readonly randomize?: boolean;
+  /** Milliseconds a send waits for a reconnection before failing; -1 waits for ever. */
+  readonly timeout?: number;
+  readonly priorityBackup?: boolean;
+  readonly trackMessages?: boolean;
+  readonly maxCacheSize?: number;
+
+  // Reconnection, Artemis spelling (semantics §2)
+  readonly reconnectAttempts?: number;
+  readonly initialConnectAttempts?: number;
+  readonly retryInterval?: number;
+  readonly retryIntervalMultiplier?: number;
+  readonly maxRetryInterval?: number;
+}
+
+export type ActiveMQUriOptionName = keyof ActiveMQUriOptions;
+
+/** One broker address of a URI. */
+export interface BrokerEndpoint {
+  /** `stomp`, `stomp+ssl` (TLS), or `vm` (the embedded broker, named by `host`). */
+  readonly scheme: 'stomp' | 'stomp+ssl' | 'vm';
+  readonly host: string;
+  /** 0 for `vm`. */
+  readonly port: number;
+  /** Credentials written in this address (`stomp://user:pass@host`). */
+  readonly login?: string;
+  readonly passcode?: string;
+}
+
+/** A connection URI, parsed and checked. */
+export interface ParsedActiveMQUri {
+  /** The brokers, in the order written; more than one only with `failover:`. */
+  readonly endpoints: readonly BrokerEndpoint[];
+  /** The URI was a `failover:` URI. */
+  readonly failover: boolean;
+  /** Credentials given as parameters (they apply to every endpoint without its own). */
+  readonly login?: string;
+  readonly passcode?: string;
+  readonly options: ActiveMQUriOptions;
+}

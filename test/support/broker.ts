@@ -1,0 +1,95 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/activemq.sh');
+
+/** What `scripts/activemq.sh start` wrote into DIR/broker.env. */
+export interface BrokerEnv {
+  readonly stompPort: number;
+  readonly openwirePort: number;
+  readonly sslPort: number | undefined;
+  readonly user: string;
+  readonly password: string;
+  readonly caFile: string | undefined;
+  readonly pid: number;
+}
+
+/** A real ActiveMQ started by the project's script, in its own directory. */
+export class TestBroker {
+  private constructor(readonly dir: string) {}
+
+  /** Starts a new broker in a new temp directory. `env` passes ACTIVEMQ_SSL, ACTIVEMQ_AUTH and the like. */
+  static async start(env: Record<string, string> = {}): Promise<TestBroker> {
+    const broker = new TestBroker(mkdtempSync(join(tmpdir(), 'nestjs-activemq-')));
+    await broker.script('start', env);
+    return broker;
+  }
+
+  /** A broker already started in `dir`. */
+  static at(dir: string): TestBroker {
+    return new TestBroker(dir);
+  }
+
+  get env(): BrokerEnv {
+    const text = readFileSync(join(this.dir, 'broker.env'), 'utf8');
+    const v = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(text)?.[1] ?? '';
+    return {
+      stompPort: Number(v('STOMP_PORT')),
+      openwirePort: Number(v('OPENWIRE_PORT')),
+      sslPort: v('SSL_PORT') ? Number(v('SSL_PORT')) : undefined,
+      user: v('ACTIVEMQ_USER'),
+      password: v('ACTIVEMQ_PASSWORD'),
+      caFile: v('CA_FILE') || undefined,
+      pid: Number(v('PID')),
+    };
+  }
+
+  /** `stomp://user:password@127.0.0.1:port`. */
+  get url(): string {
+    return execFileSync('bash', [SCRIPT, 'url', this.dir], { encoding: 'utf8' }).trim();
+  }
+
+  /** kill -9: a crash. */
+  kill(): Promise<void> {
+    return this.script('kill');
+  }
+
+  /** SIGSTOP: the broker keeps its sockets open but says nothing. */
+  pause(): void {
+    process.kill(this.env.pid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    process.kill(this.env.pid, 'SIGCONT');
+  }
+
+  /** Starts again on the same ports and store. */
+  restart(): Promise<void> {
+    return this.script('restart');
+  }
+
+  stop(): Promise<void> {
+    return this.script('stop');
+  }
+
+  /** Stops the broker and removes its directory. */
+  clean(): Promise<void> {
+    return this.script('clean');
+  }
+
+  private async script(command: string, env: Record<string, string> = {}): Promise<void> {
+    await run('bash', [SCRIPT, command, this.dir], { env: { ...process.env, ...env }, timeout: 120_000 });
+  }
+}
+
+/** The URL of the broker shared by the integration tests (started by global setup, or ACTIVEMQ_URL). */
+export function sharedBrokerUrl(): string {
+  const url = process.env['ACTIVEMQ_URL'];
+  if (!url) throw new Error('ACTIVEMQ_URL is not set: run the tests with `npm test`, whose global setup starts ActiveMQ');
+  return url;
+}

@@ -1,0 +1,34 @@
+import { StompConnection, type StompConnectionOptions } from '../../lib/stomp/connection.js';
+import { parseActiveMQUri } from '../../lib/uri/parse-uri.js';
+import { stompConnectionOptions } from '../../lib/uri/connection-options.js';
+import { sharedBrokerUrl } from './broker.js';
+
+/** Connection options for `url` (default: the shared test broker), with `overrides` on top. */
+export function optionsFor(url = sharedBrokerUrl(), overrides: Partial<StompConnectionOptions> = {}): StompConnectionOptions {
+  const parsed = parseActiveMQUri(url);
+  return { ...stompConnectionOptions(parsed, parsed.endpoints[0]!), ...overrides };
+}
+
+/** Opens a connection to `url` (default: the shared test broker). */
+export function connect(url?: string, overrides: Partial<StompConnectionOptions> = {}): Promise<StompConnection> {
+  return StompConnection.connect(optionsFor(url, overrides));
+}
+
+/** A destination name no other test uses. */
+export function uniqueQueue(label: string): string {
+  return `/queue/test.${label}.${process.pid}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Resolves with the next `count` messages a handler receives. */
+export function collector<T>(count: number): { handler: (value: T) => void; done: Promise<T[]> } {
+  const received: T[] = [];
+  let resolve!: (values: T[]) => void;
+  const done = new Promise<T[]>((r) => (resolve = r));
+  return {
+    handler: (value: T) => {
+      received.push(value);
+      if (received.length === count) resolve(received);
+    },
+    done,
+  };
+}
