@@ -35,7 +35,11 @@ export interface StompConnectionOptions {
    * and how often it wants to hear from the broker. `[0, 0]` turns heart-beats off. Default `[10000, 10000]`.
    */
   readonly heartBeat?: readonly [number, number];
-  /** The broker is declared dead after `incoming × heartBeatGraceMultiplier` ms of silence. Default 2. */
+  /**
+   * The broker is declared dead after `expected interval × heartBeatGraceMultiplier` ms of silence.
+   * Default 3: ActiveMQ Classic writes a heart-beat only after a whole check period without output,
+   * so its silences reach twice the interval (measured: first beat 608 ms after CONNECTED for 300 ms).
+   */
   readonly heartBeatGraceMultiplier?: number;
   /** Milliseconds allowed from the socket opening to CONNECTED. Default 10000. */
   readonly connectTimeout?: number;
@@ -107,6 +111,7 @@ export class StompConnection extends EventEmitter {
   private nextReceipt = 0;
   private nextSubscription = 0;
   private corked = false;
+  private batches = 0;
   private wroteSinceBeat = false;
   private lastReadAt = Date.now();
   private drainWaiter: Promise<void> | undefined;
@@ -142,6 +147,16 @@ export class StompConnection extends EventEmitter {
     const connection = new StompConnection(options);
     await connection.handshake();
     return connection;
+  }
+
+  /** Bytes written but not yet taken by the kernel (the socket's buffer). */
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Batches written so far: every frame written in one tick of the event loop goes out in one batch. */
+  get writeBatches(): number {
+    return this.batches;
   }
 
   /** True once the connection is closed or closing: nothing more can be sent. */
@@ -352,7 +367,7 @@ export class StompConnection extends EventEmitter {
       this.sendTimer.unref();
     }
     if (expectEvery > 0) {
-      const allowed = expectEvery * (this.options.heartBeatGraceMultiplier ?? 2);
+      const allowed = expectEvery * (this.options.heartBeatGraceMultiplier ?? 3);
       this.lastReadAt = Date.now();
       this.readTimer = setInterval(() => {
         const silent = Date.now() - this.lastReadAt;
@@ -376,6 +391,7 @@ export class StompConnection extends EventEmitter {
 
   private readonly uncork = (): void => {
     this.corked = false;
+    this.batches++;
     this.socket.uncork();
   };
 
