@@ -1,0 +1,84 @@
+import type { StompHeaders } from '../stomp/frame.js';
+
+/** Per-message settings, carried next to the payload by {@link ActiveMQRecord}. */
+export interface ActiveMQRecordOptions {
+  /** `persistent` header: survives a broker restart. */
+  readonly durable?: boolean;
+  /** JMS priority 0–9. */
+  readonly priority?: number;
+  /** Milliseconds until the broker discards the message (sent as the absolute `expires`). */
+  readonly timeToLive?: number;
+  /** Extra headers; they become JMS string properties on ActiveMQ. */
+  readonly headers?: Readonly<StompHeaders>;
+  /** `correlation-id`, for events (requests get their own). */
+  readonly correlationId?: string;
+}
+
+/** A payload with per-message settings; what {@link ActiveMQRecordBuilder.build} returns. */
+export class ActiveMQRecord<TData = unknown> {
+  constructor(
+    readonly data: TData,
+    readonly options: ActiveMQRecordOptions = {},
+  ) {}
+}
+
+const RESERVED_HEADERS = new Set(['destination', 'receipt', 'transaction', 'content-length', 'reply-to', 'persistent', 'priority', 'expires', 'correlation-id', 'message-id', 'subscription', 'ack']);
+
+/**
+ * Builds an {@link ActiveMQRecord}:
+ * `new ActiveMQRecordBuilder(order).setDurable(true).setPriority(7).setTimeToLive(60_000).setHeaders({ tenant: 'a' }).build()`.
+ * Every setter checks its value and throws a `RangeError`/`TypeError` that says what is wrong.
+ */
+export class ActiveMQRecordBuilder<TData = unknown> {
+  private options: { -readonly [K in keyof ActiveMQRecordOptions]: ActiveMQRecordOptions[K] } = {};
+
+  constructor(private data?: TData) {}
+
+  setData(data: TData): this {
+    this.data = data;
+    return this;
+  }
+
+  setDurable(durable = true): this {
+    if (typeof durable !== 'boolean') throw new TypeError(`setDurable() takes a boolean, got ${typeof durable}`);
+    this.options.durable = durable;
+    return this;
+  }
+
+  setPriority(priority: number): this {
+    if (!Number.isInteger(priority) || priority < 0 || priority > 9) {
+      throw new RangeError(`setPriority() takes an integer from 0 to 9 (JMS priority), got ${String(priority)}`);
+    }
+    this.options.priority = priority;
+    return this;
+  }
+
+  setTimeToLive(milliseconds: number): this {
+    if (!Number.isInteger(milliseconds) || milliseconds <= 0) {
+      throw new RangeError(`setTimeToLive() takes a positive whole number of milliseconds, got ${String(milliseconds)}`);
+    }
+    this.options.timeToLive = milliseconds;
+    return this;
+  }
+
+  setHeaders(headers: Readonly<StompHeaders>): this {
+    for (const [name, value] of Object.entries(headers ?? {})) {
+      if (typeof value !== 'string') throw new TypeError(`header '${name}' must be a string, got ${typeof value}`);
+      if (RESERVED_HEADERS.has(name)) {
+        throw new TypeError(`header '${name}' is set by the transport; use the builder's own setter or option for it`);
+      }
+    }
+    this.options.headers = { ...this.options.headers, ...headers };
+    return this;
+  }
+
+  setCorrelationId(correlationId: string): this {
+    if (typeof correlationId !== 'string' || correlationId === '') throw new TypeError('setCorrelationId() takes a non-empty string');
+    this.options.correlationId = correlationId;
+    return this;
+  }
+
+  build(): ActiveMQRecord<TData> {
+    return new ActiveMQRecord(this.data as TData, { ...this.options });
+  }
+}

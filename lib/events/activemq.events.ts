@@ -1,0 +1,22 @@
+import type { StompError } from '../stomp/errors.js';
+
+/** Connection states reported on `client.status` and `server.status`. */
+export enum ActiveMQStatus {
+  CONNECTING = 'connecting',
+  CONNECTED = 'connected',
+  DISCONNECTED = 'disconnected',
+  CLOSED = 'closed',
+}
+
+/** Events of `client.on()` and `server.on()`. */
+export type ActiveMQEvents = {
+  /** Connected to a broker (its `host:port`). */
+  connect: (broker: string) => void;
+  /** The connection ended; `error` says why unless it was closed on purpose. */
+  disconnect: (error: StompError | undefined) => void;
+  /** An error the application should know of (a fatal broker ERROR, a lost reply, a failed handler). */
+  error: (error: Error) => void;
+};
+
+/** The transport id of ActiveMQ handlers: `@EventPattern('x', ActiveMQTransport)` binds a handler to ActiveMQ only in a hybrid app. */
+export const ActiveMQTransport: unique symbol = Symbol.for('nestjs-activemq');

@@ -1,0 +1,299 @@
+import { Logger } from '@nestjs/common';
+import { Server, type CustomTransportStrategy, type MessageHandler, type WritePacket } from '@nestjs/microservices';
+import { EventEmitter } from 'node:events';
+import { lastValueFrom, type Observable } from 'rxjs';
+import { REPLY_HEADER, ReplyKind } from '../client/reply-protocol.js';
+import { subscriptionOf } from '../destination.js';
+import { ActiveMQStatus, ActiveMQTransport, type ActiveMQEvents } from '../events/activemq.events.js';
+import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
+import { decodePayload, encodePayload, PayloadDecodeError } from '../serialization/payload-codec.js';
+import type { StompConnection } from '../stomp/connection.js';
+import { connectToFirst } from '../stomp/connector.js';
+import type { StompError } from '../stomp/errors.js';
+import type { StompFrame, StompHeaders } from '../stomp/frame.js';
+import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
+import { ActiveMQContext } from './activemq.context.js';
+import { ConcurrencyGate } from './concurrency-gate.js';
+import { MessageSettlement } from './settlement.js';
+
+/** Options of {@link ServerActiveMQ}. */
+export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
+  /** Messages the broker may push to each subscription before acks (`activemq.prefetchSize`). Default 32. */
+  readonly prefetch?: number;
+  /** Handlers in flight per subscription. Default 16; 1 keeps a queue's order. */
+  readonly concurrency?: number;
+  /** `'auto-after-handler'` (default): ACK when the handler completes, NACK when it fails. `'manual'`: `ctx.ack()` / `ctx.nack()`. */
+  readonly ackMode?: 'auto-after-handler' | 'manual';
+  /** Virtual topics (`VirtualTopic.X`) are consumed from `Consumer.<consumerGroup>.VirtualTopic.X`. */
+  readonly consumerGroup?: string;
+  /** Binds this server to handlers declared with this transport id. Default {@link ActiveMQTransport}. */
+  readonly transportId?: symbol;
+  /** Milliseconds `close()` waits for handlers in flight. Default 10000. */
+  readonly closeTimeout?: number;
+  /** Turns a reply value into the body sent back. Default: the value itself. */
+  readonly serializer?: ActiveMQSerializer;
+  /** Turns a decoded body into the handler's data. Default: the body itself. */
+  readonly deserializer?: ActiveMQDeserializer;
+}
+
+const SERVER_KEYS = ['prefetch', 'concurrency', 'ackMode', 'consumerGroup', 'transportId', 'closeTimeout', 'serializer', 'deserializer'];
+const NO_HANDLER = 'There is no matching message handler defined in the remote service.';
+
+interface Consumer {
+  readonly pattern: string;
+  readonly gate: ConcurrencyGate;
+}
+
+/**
+ * A Nest microservice strategy for ActiveMQ: one subscription per `@MessagePattern` /
+ * `@EventPattern`, handlers run at most `concurrency` at a time per subscription, and each
+ * message is acknowledged after its handler completes (or rejected when it fails).
+ *
+ * ```ts
+ * app.connectMicroservice({ strategy: new ServerActiveMQ({ uri }) });
+ * ```
+ */
+export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> implements CustomTransportStrategy {
+  protected override readonly logger = new Logger(ServerActiveMQ.name);
+  private readonly settings: ResolvedSettings;
+  private readonly events = new EventEmitter();
+  private readonly consumers: Consumer[] = [];
+  private readonly prefetch: number;
+  private readonly concurrency: number;
+  private readonly manualAck: boolean;
+  private readonly replySerializer: ActiveMQSerializer;
+  private readonly bodyDeserializer: ActiveMQDeserializer;
+  private connection: StompConnection | undefined;
+  private closing = false;
+
+  constructor(private readonly options: ActiveMQServerOptions = {}) {
+    super();
+    this.settings = resolveSettings(options, SERVER_KEYS, 'ServerActiveMQ');
+    this.transportId = options.transportId ?? ActiveMQTransport;
+    this.concurrency = positiveInteger('concurrency', options.concurrency ?? 16);
+    this.prefetch = positiveInteger('prefetch', options.prefetch ?? this.settings.options.prefetchSize ?? 32);
+    const ackMode = options.ackMode ?? 'auto-after-handler';
+    if (ackMode !== 'auto-after-handler' && ackMode !== 'manual') {
+      throw new TypeError(`ackMode must be 'auto-after-handler' or 'manual', got '${String(ackMode)}'`);
+    }
+    this.manualAck = ackMode === 'manual';
+    this.replySerializer = options.serializer ?? bodyOnlySerializer;
+    this.bodyDeserializer = options.deserializer ?? bodyAsIsDeserializer;
+    if (options.consumerGroup !== undefined) subscriptionOf('VirtualTopic.check', options.consumerGroup);
+  }
+
+  /** Connects and subscribes one consumer per handler pattern; `callback(error)` if that fails. */
+  listen(callback: (error?: unknown, ...info: unknown[]) => void): void {
+    this.start().then(
+      () => callback(),
+      (error: unknown) => callback(error),
+    );
+  }
+
+  /** Stops taking messages, waits (up to `closeTimeout`) for handlers in flight, then disconnects. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const consumer of this.consumers) consumer.gate.stop();
+    const timeout = this.options.closeTimeout ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const drained = Promise.all(this.consumers.map((c) => c.gate.idle()));
+    const expired = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout)));
+    if ((await Promise.race([drained, expired])) === 'timeout') {
+      this.logger.warn(`closing with handlers still running after ${timeout} ms; their messages will be redelivered`);
+    }
+    clearTimeout(timer);
+    this.consumers.length = 0;
+    await this.connection?.disconnect();
+    this.connection = undefined;
+    this._status$.next(ActiveMQStatus.CLOSED);
+  }
+
+  on<K extends keyof ActiveMQEvents>(event: K, callback: ActiveMQEvents[K]): void {
+    this.events.on(event, callback as (...args: unknown[]) => void);
+  }
+
+  /** The STOMP connection. Throws before `listen()`. */
+  unwrap<T = StompConnection>(): T {
+    if (!this.connection) throw new Error('Not initialized. Please call the "listen"/"startAllMicroservices" method before accessing the server.');
+    return this.connection as T;
+  }
+
+  private async start(): Promise<void> {
+    this.closing = false;
+    this._status$.next(ActiveMQStatus.CONNECTING);
+    let connection: StompConnection;
+    try {
+      connection = await connectToFirst(this.settings.brokers, this.settings.startup);
+    } catch (error) {
+      this._status$.next(ActiveMQStatus.DISCONNECTED);
+      throw error;
+    }
+    this.connection = connection;
+    connection.once('close', (error: StompError | undefined) => this.onClosed(connection, error));
+    try {
+      for (const pattern of this.messageHandlers.keys()) await this.subscribe(connection, pattern);
+    } catch (error) {
+      await connection.disconnect();
+      this._status$.next(ActiveMQStatus.DISCONNECTED);
+      throw error;
+    }
+    this._status$.next(ActiveMQStatus.CONNECTED);
+    this.emitEvent('connect', connection.broker);
+  }
+
+  private async subscribe(connection: StompConnection, pattern: string): Promise<void> {
+    const consumer: Consumer = { pattern, gate: new ConcurrencyGate(this.concurrency) };
+    this.consumers.push(consumer);
+    const destination = subscriptionOf(pattern, this.options.consumerGroup);
+    await connection.subscribe(destination, (message) => consumer.gate.run(() => this.handle(connection, pattern, message)), {
+      ack: 'client-individual',
+      headers: { 'activemq.prefetchSize': String(this.prefetch) },
+    });
+    this.logger.log(`consuming ${destination} for '${pattern}'`);
+  }
+
+  private async handle(connection: StompConnection, pattern: string, message: StompFrame): Promise<void> {
+    const settlement = new MessageSettlement(connection, message);
+    const context = new ActiveMQContext([message, pattern, settlement, this.manualAck]);
+    const replyTo = message.headers['reply-to'];
+    const handler = this.getHandlerByPattern(pattern);
+    const messageId = message.headers['message-id'] ?? '(no message-id)';
+    if (!handler) {
+      this.logger.error(`no handler for '${pattern}'; message ${messageId} rejected`);
+      if (replyTo) await this.reply(connection, message, replyTo, { err: NO_HANDLER });
+      await this.settle(settlement, replyTo ? 'ack' : 'nack');
+      return;
+    }
+    let data: unknown;
+    try {
+      data = this.bodyDeserializer.deserialize(decodePayload(message), { channel: pattern, headers: message.headers });
+    } catch (error) {
+      // Never handled, never dropped: rejected towards the DLQ, and the requester told.
+      this.logger.error(`message ${messageId} on ${message.headers['destination'] ?? pattern} rejected unhandled: ${error instanceof PayloadDecodeError ? error.message : String(error)}`);
+      if (replyTo) await this.reply(connection, message, replyTo, { err: errorToWire(error) });
+      await this.settle(settlement, 'nack');
+      return;
+    }
+    const run = handler.isEventHandler || !replyTo
+      ? () => this.runEvent(handler, data, context, settlement, messageId)
+      : () => this.runRequest(connection, handler, data, context, settlement, message, replyTo);
+    const startHook = this.onProcessingStartHook as ((id: symbol, ctx: ActiveMQContext, done: () => Promise<void>) => unknown) | undefined;
+    if (startHook) await startHook.call(this, this.transportId as symbol, context, run);
+    else await run();
+  }
+
+  private async runEvent(handler: MessageHandler, data: unknown, context: ActiveMQContext, settlement: MessageSettlement, messageId: string): Promise<void> {
+    try {
+      const result = await handler(data, context);
+      await lastValueFrom(this.transformToObservable(result) as Observable<unknown>, { defaultValue: undefined });
+    } catch (error) {
+      this.logger.error(`handler for '${context.getPattern()}' failed on message ${messageId}: ${errorMessage(error)}`);
+      await this.settle(settlement, 'nack');
+      return;
+    } finally {
+      this.onProcessingEndHook?.(this.transportId!, context);
+    }
+    await this.settle(settlement, 'ack');
+  }
+
+  private async runRequest(
+    connection: StompConnection,
+    handler: MessageHandler,
+    data: unknown,
+    context: ActiveMQContext,
+    settlement: MessageSettlement,
+    message: StompFrame,
+    replyTo: string,
+  ): Promise<void> {
+    let response$: Observable<unknown>;
+    try {
+      response$ = this.transformToObservable(await handler(data, context)) as Observable<unknown>;
+    } catch (error) {
+      await this.reply(connection, message, replyTo, { err: error });
+      await this.settle(settlement, 'ack');
+      this.onProcessingEndHook?.(this.transportId!, context);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      let finished = false;
+      this.send(response$, async (packet: WritePacket) => {
+        if (finished) return;
+        if (packet.err !== undefined || packet.isDisposed) finished = true;
+        await this.reply(connection, message, replyTo, packet);
+        if (finished) resolve();
+      });
+    });
+    await this.settle(settlement, 'ack');
+    this.onProcessingEndHook?.(this.transportId!, context);
+  }
+
+  /** Sends one reply packet; a reply that cannot be delivered (the requester is gone) is logged, not fatal. */
+  private async reply(connection: StompConnection, request: StompFrame, replyTo: string, packet: WritePacket): Promise<void> {
+    let kind: ReplyKind;
+    let value: unknown;
+    if (packet.err !== undefined) {
+      kind = ReplyKind.Error;
+      value = errorToWire(packet.err);
+    } else if (packet.isDisposed) {
+      kind = packet.response === undefined ? ReplyKind.End : ReplyKind.Last;
+      value = packet.response;
+    } else {
+      kind = ReplyKind.Next;
+      value = packet.response;
+    }
+    try {
+      const encoded = encodePayload(this.replySerializer.serialize({ pattern: replyTo, data: value }));
+      const headers: StompHeaders = { ...encoded.headers, persistent: 'false', [REPLY_HEADER]: kind };
+      const correlationId = request.headers['correlation-id'];
+      if (correlationId !== undefined) headers['correlation-id'] = correlationId;
+      // With a receipt, so that a reply to a vanished temporary queue fails alone, not the connection.
+      await connection.send(replyTo, headers, encoded.body, { receipt: true, timeout: this.settings.options.callTimeout ?? 30_000 });
+    } catch (error) {
+      this.logger.warn(`reply to ${replyTo} for message ${request.headers['message-id'] ?? ''} not delivered: ${errorMessage(error)}`);
+    }
+  }
+
+  private async settle(settlement: MessageSettlement, outcome: 'ack' | 'nack'): Promise<void> {
+    if (this.manualAck) return;
+    try {
+      await (outcome === 'ack' ? settlement.ack() : settlement.nack());
+    } catch (error) {
+      this.logger.warn(`could not ${outcome} a message: ${errorMessage(error)}; the broker will redeliver it`);
+    }
+  }
+
+  private onClosed(connection: StompConnection, error: StompError | undefined): void {
+    if (this.connection !== connection) return;
+    for (const consumer of this.consumers) consumer.gate.stop();
+    this.consumers.length = 0;
+    this.connection = undefined;
+    this._status$.next(this.closing ? ActiveMQStatus.CLOSED : ActiveMQStatus.DISCONNECTED);
+    this.emitEvent('disconnect', error);
+    if (error && !this.closing) {
+      this.logger.error(`lost the connection to ${connection.broker}: ${error.message}`);
+      this.emitEvent('error', error);
+    }
+  }
+
+  private emitEvent<K extends keyof ActiveMQEvents>(event: K, ...args: Parameters<ActiveMQEvents[K]>): void {
+    if (event === 'error' && this.events.listenerCount('error') === 0) return;
+    this.events.emit(event, ...args);
+  }
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number >= 1, got ${String(value)}`);
+  return value;
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
+  return String(error);
+}
+
+/** Errors cross the wire as JSON: an Error keeps its message, name and own fields. */
+function errorToWire(error: unknown): unknown {
+  if (error instanceof Error) return { ...error, name: error.name, message: error.message };
+  return error;
+}

@@ -1,0 +1,38 @@
+import type { StompConnection } from '../stomp/connection.js';
+import type { StompFrame } from '../stomp/frame.js';
+
+export type SettlementOutcome = 'ack' | 'nack';
+
+/**
+ * Settles one received message exactly once: ACK (handled) or NACK (to redelivery, then the
+ * DLQ, on ActiveMQ Classic; semantics §5.5). A second settlement is an error, not a second frame.
+ */
+export class MessageSettlement {
+  private result: SettlementOutcome | undefined;
+
+  constructor(
+    private readonly connection: StompConnection,
+    private readonly message: StompFrame,
+  ) {}
+
+  /** How the message was settled, if it was. */
+  get outcome(): SettlementOutcome | undefined {
+    return this.result;
+  }
+
+  ack(): Promise<void> {
+    return this.settle('ack');
+  }
+
+  nack(): Promise<void> {
+    return this.settle('nack');
+  }
+
+  private settle(outcome: SettlementOutcome): Promise<void> {
+    if (this.result) {
+      return Promise.reject(new Error(`message ${this.message.headers['message-id'] ?? ''} was already ${this.result === 'ack' ? 'acknowledged' : 'rejected'}`));
+    }
+    this.result = outcome;
+    return outcome === 'ack' ? this.connection.ack(this.message) : this.connection.nack(this.message);
+  }
+}

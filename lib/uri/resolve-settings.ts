@@ -1,0 +1,77 @@
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type { StompConnectionOptions } from '../stomp/connection.js';
+import type { StartupPolicy } from '../stomp/connector.js';
+import { stompConnectionOptions } from './connection-options.js';
+import { InvalidUriError, UnknownUriParameterError } from './errors.js';
+import { PARAMETERS } from './parameters.js';
+import { parseActiveMQUri } from './parse-uri.js';
+import { nearest } from './suggest.js';
+import type { ActiveMQUriOptions, ParsedActiveMQUri } from './uri-options.js';
+
+/** Options shared by `ClientActiveMQ` and `ServerActiveMQ`: a URI and anything a URI can say, in code. */
+export interface ActiveMQConnectionSettings extends ActiveMQUriOptions {
+  /** `stomp://…`, `stomp+ssl://…` or `failover:(…)`. Default `stomp://localhost:61613`. */
+  readonly uri?: string;
+  readonly login?: string;
+  readonly passcode?: string;
+  /** TLS options (e.g. `ca`) for `stomp+ssl://` brokers, merged over what the URI says. */
+  readonly tls?: TlsOptions;
+}
+
+/** Settings checked and resolved: code options over URI parameters. */
+export interface ResolvedSettings {
+  readonly parsed: ParsedActiveMQUri;
+  /** Code options over URI options. */
+  readonly options: ActiveMQUriOptions;
+  /** One entry per broker of the URI. */
+  readonly brokers: readonly StompConnectionOptions[];
+  readonly startup: StartupPolicy;
+}
+
+const SETTING_KEYS = ['uri', 'login', 'passcode', 'tls'] as const;
+
+/**
+ * Checks an options object and merges it over its URI (code wins). An unknown key is an
+ * {@link UnknownUriParameterError} naming it and the nearest known key.
+ */
+export function resolveSettings(settings: ActiveMQConnectionSettings, extraKeys: readonly string[], where: string): ResolvedSettings {
+  if (settings === null || typeof settings !== 'object') throw new TypeError(`${where} options must be an object`);
+  const known = [...SETTING_KEYS, ...URI_OPTION_KEYS, ...extraKeys];
+  for (const key of Object.keys(settings)) {
+    if (!known.includes(key)) throw new UnknownUriParameterError(key, nearest(key, known), known);
+  }
+  const uri = settings.uri ?? 'stomp://localhost:61613';
+  const parsed = parseActiveMQUri(uri);
+  if (parsed.endpoints.some((e) => e.scheme === 'vm')) {
+    throw new InvalidUriError(`vm:// (the embedded broker) is not available in this version; give a stomp:// or stomp+ssl:// URI`);
+  }
+  const codeOptions = Object.fromEntries(URI_OPTION_KEYS.filter((k) => settings[k] !== undefined).map((k) => [k, settings[k]]));
+  const merged: ParsedActiveMQUri = {
+    ...parsed,
+    ...(settings.login === undefined ? {} : { login: settings.login }),
+    ...(settings.passcode === undefined ? {} : { passcode: settings.passcode }),
+    options: { ...parsed.options, ...codeOptions },
+  };
+  const brokers = merged.endpoints.map((endpoint) => {
+    const options = stompConnectionOptions(merged, endpoint, settings.tls);
+    // Credentials given in code win over those written in the address.
+    return {
+      ...options,
+      ...(settings.login === undefined ? {} : { login: settings.login }),
+      ...(settings.passcode === undefined ? {} : { passcode: settings.passcode }),
+    };
+  });
+  const o = merged.options;
+  const startup: StartupPolicy = {
+    retries: o.startupMaxReconnectAttempts ?? o.initialConnectAttempts ?? 0,
+    initialDelay: o.initialReconnectDelay ?? o.retryInterval ?? 1000,
+    multiplier: o.useExponentialBackOff === false ? 1 : (o.reconnectDelayExponent ?? o.retryIntervalMultiplier ?? 2),
+    maxDelay: o.maxReconnectDelay ?? o.maxRetryInterval ?? 30000,
+  };
+  return { parsed: merged, options: merged.options, brokers, startup };
+}
+
+/** Every option a URI can set, by its canonical name (from the one spelling table). */
+export const URI_OPTION_KEYS: readonly (keyof ActiveMQUriOptions)[] = [
+  ...new Set([...PARAMETERS.values()].map((spec) => spec.target)),
+].filter((target): target is keyof ActiveMQUriOptions => target !== 'login' && target !== 'passcode');

@@ -1,0 +1,77 @@
+import 'reflect-metadata';
+import type { INestMicroservice, LoggerService, Type } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ClientActiveMQ, type ActiveMQClientOptions } from '../../lib/client/client-activemq.js';
+import { ServerActiveMQ, type ActiveMQServerOptions } from '../../lib/server/server-activemq.js';
+import { sharedBrokerUrl } from './broker.js';
+
+/** Collects what Nest and the transport log, to assert on it. */
+export class RecordingLogger implements LoggerService {
+  readonly lines: Array<{ level: string; message: string }> = [];
+  private readonly waiters: Array<{ test: RegExp; resolve: (line: string) => void }> = [];
+
+  log(message: unknown): void {
+    this.record('log', message);
+  }
+  error(message: unknown): void {
+    this.record('error', message);
+  }
+  warn(message: unknown): void {
+    this.record('warn', message);
+  }
+  debug(message: unknown): void {
+    this.record('debug', message);
+  }
+  verbose(message: unknown): void {
+    this.record('verbose', message);
+  }
+
+  /** Resolves with the first line (past or future) matching `test`. */
+  waitFor(test: RegExp): Promise<string> {
+    const seen = this.lines.find((l) => test.test(l.message));
+    if (seen) return Promise.resolve(seen.message);
+    return new Promise((resolve) => this.waiters.push({ test, resolve }));
+  }
+
+  private record(level: string, message: unknown): void {
+    const text = String(message);
+    this.lines.push({ level, message: text });
+    for (const waiter of [...this.waiters]) {
+      if (waiter.test.test(text)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(text);
+      }
+    }
+  }
+}
+
+export interface RunningService {
+  readonly app: INestMicroservice;
+  readonly server: ServerActiveMQ;
+  readonly logger: RecordingLogger;
+  close(): Promise<void>;
+}
+
+/** Starts a Nest microservice with `controllers` on ServerActiveMQ against the shared broker. */
+export async function startService(controllers: Type[], options: ActiveMQServerOptions = {}, providers: Type[] = []): Promise<RunningService> {
+  @Module({ controllers, providers })
+  class TestServiceModule {}
+  const server = new ServerActiveMQ({ uri: sharedBrokerUrl(), ...options });
+  const logger = new RecordingLogger();
+  const app = await NestFactory.createMicroservice(TestServiceModule, { strategy: server, logger });
+  await app.listen();
+  return { app, server, logger, close: () => app.close() };
+}
+
+/** A client of the shared broker. */
+export function newClient(options: ActiveMQClientOptions = {}): ClientActiveMQ {
+  return new ClientActiveMQ({ uri: sharedBrokerUrl(), ...options });
+}
+
+/** A promise with its resolver, to await an event a handler reports. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
