@@ -187,7 +187,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       const result = await handler(data, context);
       await lastValueFrom(this.transformToObservable(result) as Observable<unknown>, { defaultValue: undefined });
     } catch (error) {
-      this.logger.error(`handler for '${context.getPattern()}' failed on message ${messageId}: ${errorMessage(error)}`);
+      this.logger.error(`handler for '${context.getPattern()}' failed on message ${messageId} (${errorMessage(error)}); rejected for redelivery, then the DLQ`);
       await this.settle(settlement, 'nack');
       return;
     } finally {
