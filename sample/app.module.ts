@@ -1,9 +1,17 @@
 import { Module } from '@nestjs/common';
-import { brokerConnectionProvider } from './broker-connection.provider.js';
-import { OrdersService } from './orders.service.js';
+import { MessagingModule } from '../lib/index.js';
+import { OrdersHttpController } from './orders.http.controller.js';
+import { OrdersMicroserviceController } from './orders.microservice.controller.js';
+import { OrdersStore } from './orders.store.js';
 
-@Module({
-  providers: [brokerConnectionProvider, OrdersService],
-  exports: [OrdersService],
-})
-export class AppModule {}
+@Module({})
+export class AppModule {
+  static forBroker(uri: string) {
+    return {
+      module: AppModule,
+      imports: [MessagingModule.forRoot(uri)],
+      controllers: [OrdersHttpController, OrdersMicroserviceController],
+      providers: [OrdersStore],
+    };
+  }
+}

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
+import type { Observable } from 'rxjs';
 import { EventEmitter } from 'node:events';
 import { ActiveMQStatus, type ActiveMQEvents } from '../events/activemq.events.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
@@ -38,7 +39,9 @@ interface PendingRequest {
  * pattern's destination. Register it with `MessagingModule`, or with
  * `ClientsModule.register([{ name, customClass: ClientActiveMQ, options }])`.
  */
-export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, ActiveMQStatus> {
+// The status type stays `string` in the base so that `ClientsModule.register({ customClass })`
+// type-checks; `status` below narrows it for users.
+export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private readonly logger = new Logger(ClientActiveMQ.name);
   private readonly settings: ResolvedSettings;
   private readonly events = new EventEmitter();
@@ -82,6 +85,11 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, ActiveMQStatus> 
     this._status$.next(ActiveMQStatus.CLOSED);
   }
 
+  /** Connection states as they change. */
+  override get status(): Observable<ActiveMQStatus> {
+    return super.status as Observable<ActiveMQStatus>;
+  }
+
   /** Requests waiting for their reply. */
   get pendingRequests(): number {
     return this.pending.size;
@@ -93,7 +101,10 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, ActiveMQStatus> 
     return this.connection as T;
   }
 
-  override on<K extends keyof ActiveMQEvents>(event: K, callback: ActiveMQEvents[K]): void {
+  override on<EventKey extends keyof ActiveMQEvents = keyof ActiveMQEvents, EventCallback extends ActiveMQEvents[EventKey] = ActiveMQEvents[EventKey]>(
+    event: EventKey,
+    callback: EventCallback,
+  ): void {
     this.events.on(event, callback as (...args: unknown[]) => void);
   }
 

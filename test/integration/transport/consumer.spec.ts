@@ -52,18 +52,18 @@ const topic = { received: deferred<string>() };
 
 @Controller()
 class EventsController {
-  @EventPattern(`${P}.fails`)
+  @EventPattern<string>(`${P}.fails`)
   fails(@Payload() data: { id: string }, @Ctx() ctx: ActiveMQContext): void {
     failing.calls.set(data.id, (failing.calls.get(data.id) ?? 0) + 1);
     throw new Error(`cannot process ${data.id} (redelivered: ${ctx.isRedelivered()})`);
   }
 
-  @EventPattern(`${P}.json`)
+  @EventPattern<string>(`${P}.json`)
   json(): void {
     badJson.calls++;
   }
 
-  @EventPattern(`${P}.concurrent`)
+  @EventPattern<string>(`${P}.concurrent`)
   async concurrent(): Promise<void> {
     concurrency.running++;
     concurrency.max = Math.max(concurrency.max, concurrency.running);
@@ -72,12 +72,12 @@ class EventsController {
     if (++concurrency.finished === 6) concurrency.all.resolve();
   }
 
-  @EventPattern(`VirtualTopic.${P}.orders`)
+  @EventPattern<string>(`VirtualTopic.${P}.orders`)
   virtualTopic(@Payload() data: string, @Ctx() ctx: ActiveMQContext): void {
     (ctx.getDestination().includes('Consumer.billing.') ? virtual.billing : virtual.audit).resolve(`${data}@${ctx.getDestination()}`);
   }
 
-  @EventPattern(`topic://${P}.prices`)
+  @EventPattern<string>(`topic://${P}.prices`)
   prices(@Payload() data: string): void {
     topic.received.resolve(data);
   }
@@ -85,7 +85,7 @@ class EventsController {
 
 @Controller()
 class SlowController {
-  @EventPattern(`${P}.closing`)
+  @EventPattern<string>(`${P}.closing`)
   async closingHandler(): Promise<void> {
     closing.started.resolve();
     await closing.release.promise;
@@ -95,7 +95,7 @@ class SlowController {
 
 @Controller()
 class ManualAckController {
-  @EventPattern(`${P}.manual`)
+  @EventPattern<string>(`${P}.manual`)
   async manual(@Payload() data: string, @Ctx() ctx: ActiveMQContext): Promise<void> {
     manual.received.push(`${data}:${ctx.isRedelivered()}`);
     if (data === 'reject' && !ctx.isRedelivered()) await ctx.nack();

@@ -14,12 +14,12 @@ const fromJava = deferred<{ data: unknown; contentType: string | undefined }>();
 
 @Controller()
 class InteropController {
-  @EventPattern(`${P}.orders`)
+  @EventPattern<string>(`${P}.orders`)
   onOrder(@Payload() data: unknown, @Ctx() ctx: ActiveMQContext): void {
     fromJava.resolve({ data, contentType: ctx.getHeaders()['content-type'] });
   }
 
-  @MessagePattern(`${P}.price`)
+  @MessagePattern<string>(`${P}.price`)
   price(@Payload() order: { quantity: number }): { total: number } {
     return { total: order.quantity * 3 };
   }

@@ -82,7 +82,7 @@ describe('ClientActiveMQ through ClientsModule', () => {
     const received = deferred<string>();
     @Controller()
     class Listener {
-      @EventPattern(`${P}.clients-module`)
+      @EventPattern<string>(`${P}.clients-module`)
       on(@Payload() data: string): void {
         received.resolve(data);
       }
@@ -136,7 +136,7 @@ describe('prefetch', () => {
     const bothToB = deferred();
     @Controller()
     class A {
-      @EventPattern(`${P}.prefetch`)
+      @EventPattern<string>(`${P}.prefetch`)
       async on(@Payload() data: string): Promise<void> {
         first.resolve(data);
         await release.promise;
@@ -144,7 +144,7 @@ describe('prefetch', () => {
     }
     @Controller()
     class B {
-      @EventPattern(`${P}.prefetch`)
+      @EventPattern<string>(`${P}.prefetch`)
       on(@Payload() data: string, @Ctx() ctx: ActiveMQContext): void {
         byB.push(`${data}${ctx.isRedelivered() ? ' (redelivered)' : ''}`);
         if (byB.length === 2) bothToB.resolve();

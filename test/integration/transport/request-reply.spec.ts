@@ -18,44 +18,44 @@ let slowRelease = deferred();
 
 @Controller()
 class MathController {
-  @MessagePattern(`${P}.sum.sync`)
+  @MessagePattern<string>(`${P}.sum.sync`)
   sumSync(@Payload() numbers: number[]): number {
     return numbers.reduce((a, b) => a + b, 0);
   }
 
-  @MessagePattern(`${P}.sum.promise`)
+  @MessagePattern<string>(`${P}.sum.promise`)
   async sumPromise(@Payload() numbers: number[]): Promise<number> {
     await Promise.resolve();
     return numbers.reduce((a, b) => a + b, 0);
   }
 
-  @MessagePattern(`${P}.sum.observable`)
+  @MessagePattern<string>(`${P}.sum.observable`)
   sumObservable(@Payload() numbers: number[]): Observable<number> {
     return of(numbers.reduce((a, b) => a + b, 0));
   }
 
-  @MessagePattern(`${P}.stream`)
+  @MessagePattern<string>(`${P}.stream`)
   stream(@Payload() numbers: number[]): Observable<number> {
     return from(numbers);
   }
 
-  @MessagePattern(`${P}.echo`)
+  @MessagePattern<string>(`${P}.echo`)
   echo(@Payload() data: unknown): unknown {
     return data;
   }
 
-  @MessagePattern(`${P}.fail.rpc`)
+  @MessagePattern<string>(`${P}.fail.rpc`)
   failRpc(): never {
     throw new RpcException({ status: 400, message: 'numbers must be positive' });
   }
 
-  @MessagePattern(`${P}.fail.async`)
+  @MessagePattern<string>(`${P}.fail.async`)
   async failAsync(): Promise<never> {
     await Promise.resolve();
     throw new RpcException('plain text reason');
   }
 
-  @MessagePattern(`${P}.context`)
+  @MessagePattern<string>(`${P}.context`)
   context(@Ctx() ctx: ActiveMQContext): unknown {
     const message = ctx.getMessage();
     return {
@@ -68,19 +68,19 @@ class MathController {
     };
   }
 
-  @MessagePattern(`${P}.slow`)
+  @MessagePattern<string>(`${P}.slow`)
   async slow(): Promise<string> {
     await slowRelease.promise;
     return 'late';
   }
 
-  @EventPattern(`${P}.twice`)
+  @EventPattern<string>(`${P}.twice`)
   first(@Payload() data: { id: string }): void {
     twiceSeen.push(`first:${data.id}`);
     if (++twiceDone.count === 2) twiceDone.resolve();
   }
 
-  @EventPattern(`${P}.twice`)
+  @EventPattern<string>(`${P}.twice`)
   async second(@Payload() data: { id: string }): Promise<void> {
     await Promise.resolve();
     twiceSeen.push(`second:${data.id}`);

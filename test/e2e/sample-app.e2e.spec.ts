@@ -1,0 +1,45 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import { filter, firstValueFrom } from 'rxjs';
+import { startSampleApp } from '../../sample/bootstrap.js';
+import { OrdersStore, type PlacedOrder } from '../../sample/orders.store.js';
+import { sharedBrokerUrl } from '../support/broker.js';
+import { RecordingLogger } from '../support/nest.js';
+
+describe('the sample hybrid app (HTTP + ActiveMQ)', () => {
+  let app: INestApplication;
+  let url: string;
+  const logger = new RecordingLogger();
+  beforeAll(async () => {
+    app = await startSampleApp(sharedBrokerUrl(), 0, logger);
+    url = await app.getUrl();
+  });
+  afterAll(async () => app?.close());
+
+  it('prices an order over request/reply, records it from the event, and lists it over HTTP', async () => {
+    const recorded = firstValueFrom(app.get(OrdersStore).recorded$.pipe(filter((o) => o.item === 'lamp')));
+    const response = await fetch(`${url}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ item: 'lamp', quantity: 3 }),
+    });
+    expect(response.status).toBe(201);
+    const placed = (await response.json()) as PlacedOrder;
+    expect(placed).toMatchObject({ item: 'lamp', quantity: 3, total: 90 });
+    expect(await recorded).toEqual(placed);
+    const listed = (await (await fetch(`${url}/orders`)).json()) as PlacedOrder[];
+    expect(listed).toContainEqual(placed);
+    expect(logger.lines.map((l) => l.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/'orders\.price' from \/queue\/orders\.price: 3 × lamp = 90/), expect.stringMatching(/'orders\.placed': recorded order/)]),
+    );
+  });
+
+  it('answers a bad order with 400 and sends nothing', async () => {
+    const before = app.get(OrdersStore).all().length;
+    const response = await fetch(`${url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"item":"lamp"}' });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toMatch(/needs an item .* and a quantity/);
+    expect(app.get(OrdersStore).all().length).toBe(before);
+  });
+});
