@@ -15,3 +15,10 @@ export { ServerActiveMQ, type ActiveMQServerOptions } from './server/server-acti
 export { ActiveMQContext, type ActiveMQMessage } from './server/activemq.context.js';
 export { MessagingModule, InjectMessagingClient, getMessagingClientToken, type MessagingModuleOptions, type MessagingModuleAsyncOptions } from './module/messaging.module.js';
 export { BrokerUnreachableError, connectToFirst, type StartupPolicy } from './stomp/connector.js';
+export { SendMode, resolveSendMode, type SendModeInputs, type ResolvedSend, type SendOverrides, type SendSettingsLayer } from './producer/send-mode.js';
+export { MESSAGE_ID_HEADER, type SendAcknowledgement, type SendFailure, type SendOutcome } from './producer/acknowledgements.js';
+export { ConfirmationWindow } from './producer/confirmation-window.js';
+export type { ConfirmationStrategy } from './producer/acknowledged-sender.js';
+export { SendInDoubtError, MessageTooLargeForWindowError, TransactionError } from './producer/errors.js';
+export { ActiveMQTransaction } from './producer/transaction.js';
+export { DurableSend, NonDurableSend, Transactional, type DurableSendOptions, type NonDurableSendOptions } from './decorators/send-decorators.js';

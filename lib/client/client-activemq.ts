@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
-import type { Observable } from 'rxjs';
+import { Subject, type Observable } from 'rxjs';
 import { EventEmitter } from 'node:events';
 import { ActiveMQStatus, type ActiveMQEvents } from '../events/activemq.events.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
@@ -12,7 +12,15 @@ import type { StompError } from '../stomp/errors.js';
 import type { StompFrame } from '../stomp/frame.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
 import { ActiveMQConnectionLostError, ActiveMQRequestTimeoutError } from './client-activemq.errors.js';
-import { buildOutgoingMessage } from './outgoing-message.js';
+import { sendContext, type SendContext } from '../decorators/send-context.js';
+import { AcknowledgedSender, type ConfirmationStrategy } from '../producer/acknowledged-sender.js';
+import type { SendOutcome } from '../producer/acknowledgements.js';
+import { ConfirmationWindow } from '../producer/confirmation-window.js';
+import { SendInDoubtError } from '../producer/errors.js';
+import { resolveSendMode, SendMode } from '../producer/send-mode.js';
+import { ActiveMQTransaction, runInTransactionScope } from '../producer/transaction.js';
+import { StompTimeoutError } from '../stomp/errors.js';
+import { buildOutgoingMessage, recordOptionsOf, type OutgoingMessage } from './outgoing-message.js';
 import { REPLY_HEADER, ReplyKind } from './reply-protocol.js';
 
 /** Options of {@link ClientActiveMQ}: the connection settings, and how messages are sent. */
@@ -23,9 +31,15 @@ export interface ActiveMQClientOptions extends ActiveMQConnectionSettings {
   readonly requestTimeout?: number;
   readonly serializer?: ActiveMQSerializer;
   readonly deserializer?: ActiveMQDeserializer;
+  /** How windowed sends are confirmed: grouped in transactions (default) or a receipt each. */
+  readonly confirmationStrategy?: ConfirmationStrategy;
+  /** Most messages in one confirmation transaction. Default 500. */
+  readonly confirmationBatchSize?: number;
+  /** Milliseconds `close()` waits for outstanding confirmations. Default 10000. */
+  readonly closeTimeout?: number;
 }
 
-const CLIENT_KEYS = ['durable', 'requestTimeout', 'serializer', 'deserializer'];
+const CLIENT_KEYS = ['durable', 'requestTimeout', 'serializer', 'deserializer', 'confirmationStrategy', 'confirmationBatchSize', 'closeTimeout'];
 
 interface PendingRequest {
   readonly pattern: string;
@@ -48,8 +62,9 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private readonly pending = new Map<string, PendingRequest>();
   /** Connection-scoped on ActiveMQ: each connection gets its own queue under this name. */
   private readonly replyTo = '/temp-queue/nestjs-replies';
-  private readonly durableByDefault: boolean;
   private readonly requestTimeout: number;
+  private readonly outcomes = new Subject<SendOutcome>();
+  private readonly acknowledged: AcknowledgedSender | undefined;
   private connection: StompConnection | undefined;
   private connecting: Promise<StompConnection> | undefined;
   private closing = false;
@@ -59,13 +74,23 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   constructor(protected readonly options: ActiveMQClientOptions = {}) {
     super();
     this.settings = resolveSettings(options, CLIENT_KEYS, 'ClientActiveMQ');
-    this.durableByDefault = options.durable ?? true;
     this.requestTimeout = options.requestTimeout ?? 30_000;
     if (!Number.isInteger(this.requestTimeout) || this.requestTimeout <= 0) {
       throw new RangeError(`requestTimeout must be a positive whole number of milliseconds, got ${String(options.requestTimeout)}`);
     }
     this.messageSerializer = options.serializer ?? bodyOnlySerializer;
     this.messageDeserializer = options.deserializer ?? bodyAsIsDeserializer;
+    const windowSize = this.settings.options.confirmationWindowSize ?? -1;
+    if (windowSize > 0) {
+      const strategy = options.confirmationStrategy ?? 'transaction';
+      if (strategy !== 'transaction' && strategy !== 'receipt') {
+        throw new TypeError(`confirmationStrategy must be 'transaction' or 'receipt', got '${String(strategy)}'`);
+      }
+      const batchSize = options.confirmationBatchSize ?? 500;
+      if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`confirmationBatchSize must be a whole number >= 1, got ${String(batchSize)}`);
+      const window = new ConfirmationWindow(windowSize, (outcome) => this.outcomes.next(outcome));
+      this.acknowledged = new AcknowledgedSender(window, strategy, batchSize, this.callTimeout);
+    }
   }
 
   /** Connects (once; concurrent calls share the attempt) and opens the reply queue. */
@@ -76,8 +101,9 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     return this.connecting;
   }
 
-  /** Fails the requests still waiting, then DISCONNECTs. */
+  /** Waits (up to `closeTimeout`) for outstanding confirmations, fails the requests still waiting, then DISCONNECTs. */
   async close(): Promise<void> {
+    if (this.acknowledged && this.connection) await this.flushWithin(this.options.closeTimeout ?? 10_000);
     this.closing = true;
     const connection = this.connection ?? (await this.connecting?.catch(() => undefined));
     this.failPending(new ActiveMQConnectionLostError('the client was closed before the reply arrived'));
@@ -88,6 +114,37 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   /** Connection states as they change. */
   override get status(): Observable<ActiveMQStatus> {
     return super.status as Observable<ActiveMQStatus>;
+  }
+
+  /**
+   * Confirmations of windowed sends (`confirmationWindowSize` > 0), each exactly once and in send
+   * order: a `SendAcknowledgement`, or a `SendFailure` when the broker refused the send or the
+   * connection ended before it was confirmed (in doubt).
+   */
+  acknowledgements(): Observable<SendOutcome> {
+    return this.outcomes.asObservable();
+  }
+
+  /** Resolves when no windowed send is unconfirmed (each one confirmed or failed). */
+  async flush(): Promise<void> {
+    if (!this.acknowledged) return;
+    this.acknowledged.closeOpenBatch();
+    await this.acknowledged.window.whenEmpty();
+  }
+
+  /** Bytes of windowed sends not yet confirmed, and the most there ever were. */
+  get window(): { readonly outstandingBytes: number; readonly peakBytes: number; readonly capacityBytes: number } | undefined {
+    return this.acknowledged?.window;
+  }
+
+  /**
+   * Runs `fn` in a broker transaction: sends inside (through `tx.emit()` or this client's `emit()`)
+   * do not wait; when `fn` resolves the transaction commits and this resolves after the broker
+   * confirmed; when `fn` throws it aborts and the error is rethrown. Called inside another
+   * transaction (or `@Transactional()`), `fn` joins it.
+   */
+  transaction<T>(fn: (transaction: ActiveMQTransaction) => Promise<T>): Promise<T> {
+    return runInTransactionScope(async () => fn(await this.transactionIn(sendContext.getStore()!)));
   }
 
   /** Requests waiting for their reply. */
@@ -118,7 +175,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     let message;
     try {
       // A request outlives its caller's patience only as waste: non-durable unless the record says so.
-      message = buildOutgoingMessage(pattern, packet.data, this.messageSerializer, false);
+      message = buildOutgoingMessage(pattern, packet.data, this.messageSerializer, { durable: false });
     } catch (err) {
       callback({ err });
       return () => {};
@@ -150,11 +207,70 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
+    const startedAt = performance.now();
+    const context = sendContext.getStore();
     const connection = await this.connect();
-    const message = buildOutgoingMessage(this.normalizePattern(packet.pattern), packet.data, this.messageSerializer, this.durableByDefault);
-    // Durable events wait for the broker's receipt (on disk); others go once written (semantics §8.1).
-    await connection.send(message.destination, message.headers, message.body, message.durable ? { receipt: true, timeout: this.callTimeout } : {});
+    const record = recordOptionsOf(packet.data);
+    const { mode, durable } = resolveSendMode({
+      record: { durable: record.durable },
+      decorator: context?.options,
+      client: { ...this.settings.codeOptions, durable: this.options.durable },
+      uri: this.settings.uriOptions,
+      inTransaction: context?.transactionScope !== undefined,
+    });
+    const message = buildOutgoingMessage(this.normalizePattern(packet.pattern), packet.data, this.messageSerializer, {
+      durable,
+      priority: context?.options?.priority,
+      timeToLive: context?.options?.timeToLive,
+    });
+    await this.sendIn(mode, connection, message, startedAt, context);
     return undefined as T;
+  }
+
+  /** Writes one event as its send mode says (semantics §8.1, §8.2). */
+  private async sendIn(mode: SendMode, connection: StompConnection, message: OutgoingMessage, startedAt: number, context: SendContext | undefined): Promise<void> {
+    switch (mode) {
+      case SendMode.Blocking:
+        try {
+          await connection.send(message.destination, message.headers, message.body, { receipt: true, timeout: this.callTimeout });
+        } catch (error) {
+          if (error instanceof StompTimeoutError) {
+            throw new SendInDoubtError(`no receipt for a send to ${message.destination} within ${this.callTimeout} ms: the broker may or may not have it`, { cause: error });
+          }
+          throw error;
+        }
+        return;
+      case SendMode.Async:
+        return connection.send(message.destination, message.headers, message.body);
+      case SendMode.AsyncAcknowledged:
+        return this.acknowledged!.send(connection, message, startedAt);
+      case SendMode.Transacted:
+        return (await this.transactionIn(context!)).write(message);
+    }
+  }
+
+  /** This client's transaction in the current scope, begun on first use. */
+  private transactionIn(context: SendContext): Promise<ActiveMQTransaction> {
+    return context.transactionScope!.transactionFor(this, async () =>
+      ActiveMQTransaction.begin(await this.connect(), this.callTimeout, async (transaction, pattern, data) => {
+        const record = recordOptionsOf(data);
+        const message = buildOutgoingMessage(this.normalizePattern(pattern), data, this.messageSerializer, {
+          durable: record.durable ?? context.options?.durable ?? this.options.durable ?? true,
+          priority: context.options?.priority,
+          timeToLive: context.options?.timeToLive,
+        });
+        await transaction.write(message);
+      }),
+    );
+  }
+
+  private async flushWithin(timeout: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout)));
+    if ((await Promise.race([this.flush(), expired])) === 'timeout') {
+      this.logger.warn(`closing with ${this.acknowledged!.window.outstandingCount} sends still unconfirmed after ${timeout} ms`);
+    }
+    clearTimeout(timer);
   }
 
   private get callTimeout(): number {

@@ -14,20 +14,34 @@ export interface OutgoingMessage {
   readonly record: ActiveMQRecordOptions;
 }
 
+/** Settings that apply when the record does not say: the resolved durability, and a decorator's priority and time to live. */
+export interface MessageDefaults {
+  readonly durable: boolean;
+  readonly priority?: number;
+  readonly timeToLive?: number;
+}
+
+/** The record builder's settings of `data`, if it is a record. */
+export function recordOptionsOf(data: unknown): ActiveMQRecordOptions {
+  return data instanceof ActiveMQRecord ? data.options : {};
+}
+
 /**
  * Builds the frame for `pattern` and `data` (a payload or an {@link ActiveMQRecord}): the body
  * from the serializer and the payload codec, `persistent` always explicit (both brokers default
  * STOMP messages to non-persistent, semantics §8.3), and the record's priority, time to live,
- * correlation id and headers.
+ * correlation id and headers (over `defaults`).
  */
-export function buildOutgoingMessage(pattern: string, data: unknown, serializer: ActiveMQSerializer, durableByDefault: boolean): OutgoingMessage {
-  const record = data instanceof ActiveMQRecord ? data.options : {};
+export function buildOutgoingMessage(pattern: string, data: unknown, serializer: ActiveMQSerializer, defaults: MessageDefaults): OutgoingMessage {
+  const record = recordOptionsOf(data);
   const payload = data instanceof ActiveMQRecord ? data.data : data;
   const encoded = encodePayload(serializer.serialize({ pattern, data: payload }));
-  const durable = record.durable ?? durableByDefault;
+  const durable = record.durable ?? defaults.durable;
   const headers: StompHeaders = { ...record.headers, ...encoded.headers, persistent: durable ? 'true' : 'false' };
-  if (record.priority !== undefined) headers['priority'] = String(record.priority);
-  if (record.timeToLive !== undefined) headers['expires'] = String(Date.now() + record.timeToLive);
+  const priority = record.priority ?? defaults.priority;
+  const timeToLive = record.timeToLive ?? defaults.timeToLive;
+  if (priority !== undefined) headers['priority'] = String(priority);
+  if (timeToLive !== undefined) headers['expires'] = String(Date.now() + timeToLive);
   if (record.correlationId !== undefined) headers['correlation-id'] = record.correlationId;
   return { destination: destinationOf(pattern), headers, body: encoded.body, durable, record };
 }

@@ -23,6 +23,10 @@ export interface ResolvedSettings {
   readonly parsed: ParsedActiveMQUri;
   /** Code options over URI options. */
   readonly options: ActiveMQUriOptions;
+  /** What the URI alone says, for settings whose precedence is decided per layer (send modes). */
+  readonly uriOptions: ActiveMQUriOptions;
+  /** What the options object alone says. */
+  readonly codeOptions: ActiveMQUriOptions;
   /** One entry per broker of the URI. */
   readonly brokers: readonly StompConnectionOptions[];
   readonly startup: StartupPolicy;
@@ -45,7 +49,7 @@ export function resolveSettings(settings: ActiveMQConnectionSettings, extraKeys:
   if (parsed.endpoints.some((e) => e.scheme === 'vm')) {
     throw new InvalidUriError(`vm:// (the embedded broker) is not available in this version; give a stomp:// or stomp+ssl:// URI`);
   }
-  const codeOptions = Object.fromEntries(URI_OPTION_KEYS.filter((k) => settings[k] !== undefined).map((k) => [k, settings[k]]));
+  const codeOptions: ActiveMQUriOptions = Object.fromEntries(URI_OPTION_KEYS.filter((k) => settings[k] !== undefined).map((k) => [k, settings[k]]));
   const merged: ParsedActiveMQUri = {
     ...parsed,
     ...(settings.login === undefined ? {} : { login: settings.login }),
@@ -68,7 +72,7 @@ export function resolveSettings(settings: ActiveMQConnectionSettings, extraKeys:
     multiplier: o.useExponentialBackOff === false ? 1 : (o.reconnectDelayExponent ?? o.retryIntervalMultiplier ?? 2),
     maxDelay: o.maxReconnectDelay ?? o.maxRetryInterval ?? 30000,
   };
-  return { parsed: merged, options: merged.options, brokers, startup };
+  return { parsed: merged, options: merged.options, uriOptions: parsed.options, codeOptions, brokers, startup };
 }
 
 /** Every option a URI can set, by its canonical name (from the one spelling table). */

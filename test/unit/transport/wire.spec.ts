@@ -96,18 +96,18 @@ describe('ActiveMQRecordBuilder', () => {
 describe('outgoing messages', () => {
   it('always says persistent explicitly, and carries the record settings', () => {
     const before = Date.now();
-    const out = buildOutgoingMessage('orders', new ActiveMQRecordBuilder({ a: 1 }).setPriority(7).setTimeToLive(5000).setHeaders({ tenant: 't' }).setCorrelationId('c').build(), bodyOnlySerializer, true);
+    const out = buildOutgoingMessage('orders', new ActiveMQRecordBuilder({ a: 1 }).setPriority(7).setTimeToLive(5000).setHeaders({ tenant: 't' }).setCorrelationId('c').build(), bodyOnlySerializer, { durable: true });
     expect(out.destination).toBe('/queue/orders');
     expect(out.body).toBe('{"a":1}');
     expect(out.durable).toBe(true);
     expect(out.headers).toMatchObject({ persistent: 'true', priority: '7', 'correlation-id': 'c', tenant: 't', 'content-type': 'application/json' });
     expect(Number(out.headers['expires'])).toBeGreaterThanOrEqual(before + 5000);
-    expect(buildOutgoingMessage('orders', 'x', bodyOnlySerializer, false).headers['persistent']).toBe('false');
-    expect(buildOutgoingMessage('orders', new ActiveMQRecordBuilder('x').setDurable(true).build(), bodyOnlySerializer, false).durable).toBe(true);
+    expect(buildOutgoingMessage('orders', 'x', bodyOnlySerializer, { durable: false }).headers['persistent']).toBe('false');
+    expect(buildOutgoingMessage('orders', new ActiveMQRecordBuilder('x').setDurable(true).build(), bodyOnlySerializer, { durable: false }).durable).toBe(true);
   });
 
   it('runs the serializer over the payload, not the record', () => {
     const envelope = { serialize: (packet: { pattern: unknown; data: unknown }) => ({ p: packet.pattern, d: packet.data }) };
-    expect(buildOutgoingMessage('orders', new ActiveMQRecordBuilder(5).build(), envelope, true).body).toBe('{"p":"orders","d":5}');
+    expect(buildOutgoingMessage('orders', new ActiveMQRecordBuilder(5).build(), envelope, { durable: true }).body).toBe('{"p":"orders","d":5}');
   });
 });

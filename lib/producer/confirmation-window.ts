@@ -1,0 +1,136 @@
+import { MessageTooLargeForWindowError } from './errors.js';
+import type { SendOutcome } from './acknowledgements.js';
+
+/** What the window knows of one unconfirmed send. */
+export interface WindowEntry {
+  readonly seq: number;
+  readonly messageId: string;
+  readonly destination: string;
+  readonly bytes: number;
+  readonly durable: boolean;
+  /** `performance.now()` when `emit()` was called. */
+  readonly startedAt: number;
+  outcome: SendOutcome | undefined;
+}
+
+/**
+ * Byte accounting of asynchronous sends awaiting confirmation (Artemis' `confirmationWindowSize`,
+ * semantics §2, §8.2). Pure bookkeeping, no I/O:
+ * - `admit(bytes)` reserves room, waiting (first come, first served) while the window is full;
+ * - `confirm` / `fail` settle entries; room is freed at once, but outcomes are reported in send
+ *   order and exactly once each, however the confirmations arrive;
+ * - `whenEmpty()` resolves when nothing is unconfirmed.
+ */
+export class ConfirmationWindow {
+  private readonly entries = new Map<number, WindowEntry>();
+  private readonly waiters: Array<{ bytes: number; resolve: () => void }> = [];
+  private emptyWaiters: Array<() => void> = [];
+  private reservedBytes = 0;
+  private highWater = 0;
+  private nextSeq = 0;
+
+  constructor(
+    readonly capacityBytes: number,
+    private readonly report: (outcome: SendOutcome) => void,
+  ) {
+    if (!Number.isInteger(capacityBytes) || capacityBytes <= 0) {
+      throw new RangeError(`confirmationWindowSize must be a positive whole number of bytes, got ${String(capacityBytes)}`);
+    }
+  }
+
+  /** Bytes admitted and not yet confirmed or failed. */
+  get outstandingBytes(): number {
+    return this.reservedBytes;
+  }
+
+  /** The most bytes ever outstanding at once. */
+  get peakBytes(): number {
+    return this.highWater;
+  }
+
+  /** Sends tracked and not yet reported. */
+  get outstandingCount(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Reserves `bytes`. Returns undefined when they fit now, or a promise that resolves once they
+   * do. Throws {@link MessageTooLargeForWindowError} for a message that could never fit.
+   */
+  admit(bytes: number): Promise<void> | undefined {
+    if (bytes > this.capacityBytes) throw new MessageTooLargeForWindowError(bytes, this.capacityBytes);
+    if (this.waiters.length === 0 && this.reservedBytes + bytes <= this.capacityBytes) {
+      this.reserve(bytes);
+      return undefined;
+    }
+    return new Promise((resolve) => this.waiters.push({ bytes, resolve }));
+  }
+
+  /** Starts tracking a send whose bytes were admitted. */
+  track(send: Omit<WindowEntry, 'seq' | 'outcome'>): WindowEntry {
+    const entry: WindowEntry = { ...send, seq: this.nextSeq++, outcome: undefined };
+    this.entries.set(entry.seq, entry);
+    return entry;
+  }
+
+  confirm(entries: readonly WindowEntry[]): void {
+    const now = performance.now();
+    for (const entry of entries) {
+      this.settle(entry, { status: 'confirmed', ...describe(entry), latencyMs: now - entry.startedAt });
+    }
+    this.flushOutcomes();
+  }
+
+  fail(entries: readonly WindowEntry[], error: Error): void {
+    const now = performance.now();
+    for (const entry of entries) {
+      this.settle(entry, { status: 'failed', ...describe(entry), latencyMs: now - entry.startedAt, error });
+    }
+    this.flushOutcomes();
+  }
+
+  /** Resolves once every tracked send is confirmed or failed. */
+  whenEmpty(): Promise<void> {
+    if (this.isEmpty()) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
+  }
+
+  /** Nothing tracked, nothing admitted on its way to being tracked, nobody waiting for room. */
+  private isEmpty(): boolean {
+    return this.entries.size === 0 && this.reservedBytes === 0 && this.waiters.length === 0;
+  }
+
+  private reserve(bytes: number): void {
+    this.reservedBytes += bytes;
+    if (this.reservedBytes > this.highWater) this.highWater = this.reservedBytes;
+  }
+
+  private settle(entry: WindowEntry, outcome: SendOutcome): void {
+    if (entry.outcome || !this.entries.has(entry.seq)) return; // exactly once
+    entry.outcome = outcome;
+    this.reservedBytes -= entry.bytes;
+  }
+
+  /** Reports settled entries from the oldest on, stopping at the first unsettled one; wakes waiters. */
+  private flushOutcomes(): void {
+    for (const [seq, entry] of this.entries) {
+      if (!entry.outcome) break;
+      this.entries.delete(seq);
+      this.report(entry.outcome);
+    }
+    while (this.waiters.length > 0 && this.reservedBytes + this.waiters[0]!.bytes <= this.capacityBytes) {
+      const waiter = this.waiters.shift()!;
+      this.reserve(waiter.bytes);
+      waiter.resolve();
+    }
+    if (this.emptyWaiters.length > 0 && this.isEmpty()) {
+      const waiters = this.emptyWaiters;
+      this.emptyWaiters = [];
+      waiters.forEach((resolve) => resolve());
+    }
+  }
+}
+
+function describe(entry: WindowEntry) {
+  return { messageId: entry.messageId, destination: entry.destination, bytes: entry.bytes, durable: entry.durable };
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { sendContext } from '../decorators/send-context.js';
+import type { StompConnection } from '../stomp/connection.js';
+import { StompTimeoutError } from '../stomp/errors.js';
+import type { OutgoingMessage } from '../client/outgoing-message.js';
+import { SendInDoubtError, TransactionError } from './errors.js';
+
+type TransactionState = 'open' | 'committing' | 'committed' | 'aborted';
+
+/**
+ * One broker transaction on one connection: BEGIN, SENDs without receipts, then COMMIT with a
+ * receipt (the only wait; one fsync on ActiveMQ Classic, semantics §7.1) or ABORT.
+ */
+export class ActiveMQTransaction {
+  readonly id = `tx-${randomUUID()}`;
+  private state: TransactionState = 'open';
+  private sends = 0;
+
+  constructor(
+    private readonly connection: StompConnection,
+    private readonly callTimeout: number,
+    /** Sends a payload under this transaction, as the owning client builds it. */
+    private readonly emitter: (transaction: ActiveMQTransaction, pattern: string, data: unknown) => Promise<void>,
+  ) {}
+
+  /** BEGIN. */
+  static async begin(connection: StompConnection, callTimeout: number, emitter: ActiveMQTransaction['emitter']): Promise<ActiveMQTransaction> {
+    const transaction = new ActiveMQTransaction(connection, callTimeout, emitter);
+    await connection.begin(transaction.id);
+    return transaction;
+  }
+
+  /** Sends in this transaction; resolves once written (nothing waits until the commit). */
+  emit(pattern: string, data: unknown): Promise<void> {
+    return this.emitter(this, pattern, data);
+  }
+
+  /** Messages sent so far. */
+  get size(): number {
+    return this.sends;
+  }
+
+  /** Writes one message with this transaction's header. */
+  write(message: OutgoingMessage): Promise<void> {
+    if (this.state !== 'open') {
+      return Promise.reject(new TransactionError(`transaction ${this.id} is ${this.state}; no more sends`));
+    }
+    this.sends++;
+    return this.connection.send(message.destination, { ...message.headers, transaction: this.id }, message.body);
+  }
+
+  async commit(): Promise<void> {
+    this.close('committing');
+    try {
+      await this.connection.commit(this.id, this.callTimeout);
+      this.state = 'committed';
+    } catch (error) {
+      this.state = 'aborted';
+      if (error instanceof StompTimeoutError) {
+        throw new SendInDoubtError(`COMMIT of ${this.id} (${this.sends} messages) got no answer within ${this.callTimeout} ms: in doubt`, { cause: error });
+      }
+      throw new TransactionError(`COMMIT of ${this.id} (${this.sends} messages) failed: ${(error as Error).message}; nothing of it was stored`, { cause: error });
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    if (this.connection.isClosed) return; // the broker rolls back a dropped connection's transactions
+    await this.connection.abort(this.id, this.callTimeout);
+  }
+
+  private close(next: TransactionState): void {
+    if (this.state !== 'open') throw new TransactionError(`transaction ${this.id} is already ${this.state}`);
+    this.state = next;
+  }
+}
+
+/**
+ * The transactions opened during one `client.transaction()` / `@Transactional()` call, one per
+ * client used in it. Committed in the order they were opened when the call succeeds, aborted when
+ * it throws. Across several connections this is not atomic: each commits on its own.
+ */
+export class TransactionScope {
+  private readonly transactions = new Map<object, Promise<ActiveMQTransaction>>();
+
+  /** The transaction of `owner` in this scope, begun on first use. */
+  transactionFor(owner: object, begin: () => Promise<ActiveMQTransaction>): Promise<ActiveMQTransaction> {
+    let transaction = this.transactions.get(owner);
+    if (!transaction) {
+      transaction = begin();
+      this.transactions.set(owner, transaction);
+    }
+    return transaction;
+  }
+
+  async commitAll(): Promise<void> {
+    const transactions = await this.opened();
+    for (let i = 0; i < transactions.length; i++) {
+      try {
+        await transactions[i]!.commit();
+      } catch (error) {
+        await Promise.all(transactions.slice(i + 1).map((t) => t.abort().catch(() => undefined)));
+        throw error;
+      }
+    }
+  }
+
+  async abortAll(): Promise<void> {
+    const transactions = await this.opened();
+    await Promise.all(transactions.map((t) => t.abort().catch(() => undefined)));
+  }
+
+  private async opened(): Promise<ActiveMQTransaction[]> {
+    const settled = await Promise.allSettled(this.transactions.values());
+    return settled.filter((s): s is PromiseFulfilledResult<ActiveMQTransaction> => s.status === 'fulfilled').map((s) => s.value);
+  }
+}
+
+/**
+ * Runs `fn` in a transaction scope: every send of every client inside is transacted, committed
+ * when `fn` resolves, aborted when it throws. Inside a scope already open, `fn` joins it.
+ */
+export async function runInTransactionScope<T>(fn: () => Promise<T>): Promise<T> {
+  const current = sendContext.getStore();
+  if (current?.transactionScope) return fn();
+  const scope = new TransactionScope();
+  return sendContext.run({ ...current, transactionScope: scope }, async () => {
+    let result: T;
+    try {
+      result = await fn();
+    } catch (error) {
+      await scope.abortAll();
+      throw error;
+    }
+    await scope.commitAll();
+    return result;
+  });
+}
