@@ -1,0 +1,104 @@
+import * as net from 'node:net';
+import type { StompFrame } from '../../lib/stomp/frame.js';
+import { StompParser } from '../../lib/stomp/parser.js';
+
+/** A client frame as the broker will see it, with when it left the client. */
+export interface LoggedFrame {
+  readonly command: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly at: number;
+}
+
+/**
+ * A TCP proxy between a client and a broker on loopback that delays every chunk by `delayMs`
+ * each way (so a round trip costs at least 2 × delayMs) and logs the frames the client sends.
+ * `holdReplies()` stops forwarding what the broker says, to simulate a broker that went quiet.
+ */
+export class DelayProxy {
+  readonly frames: LoggedFrame[] = [];
+  private readonly sockets = new Set<net.Socket>();
+  private readonly waiters: Array<{ matches: (f: LoggedFrame) => boolean; resolve: (f: LoggedFrame) => void }> = [];
+  private holding = false;
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly delayMs: number,
+  ) {}
+
+  static async start(targetPort: number, delayMs: number): Promise<DelayProxy> {
+    const server = net.createServer();
+    const proxy = new DelayProxy(server, delayMs);
+    server.on('connection', (client) => proxy.pipe(client, targetPort));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** `url` with its port replaced by the proxy's. */
+  urlFor(url: string): string {
+    return url.replace(/:(\d+)(?=[/?]|$)/, `:${this.port}`);
+  }
+
+  /** Frames of `command` (optionally to `destination`) seen so far. */
+  sent(command: string, destination?: string): LoggedFrame[] {
+    return this.frames.filter((f) => f.command === command && (destination === undefined || f.headers['destination'] === destination));
+  }
+
+  /** Resolves with the first frame of `command` to `destination`, seen already or when it comes. */
+  seen(command: string, destination: string): Promise<LoggedFrame> {
+    const matches = (f: LoggedFrame) => f.command === command && f.headers['destination'] === destination;
+    const found = this.frames.find(matches);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve) => this.waiters.push({ matches, resolve }));
+  }
+
+  holdReplies(): void {
+    this.holding = true;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private pipe(client: net.Socket, targetPort: number): void {
+    const broker = net.connect(targetPort, '127.0.0.1');
+    this.sockets.add(client).add(broker);
+    client.setNoDelay(true);
+    broker.setNoDelay(true);
+    const parser = new StompParser({
+      frame: (frame: StompFrame) => {
+        const logged = { command: frame.command, headers: { ...frame.headers }, at: performance.now() };
+        this.frames.push(logged);
+        for (const waiter of [...this.waiters]) {
+          if (waiter.matches(logged)) {
+            this.waiters.splice(this.waiters.indexOf(waiter), 1);
+            waiter.resolve(logged);
+          }
+        }
+      },
+      heartbeat: () => {},
+    });
+    client.on('data', (chunk: Buffer) => {
+      parser.push(chunk);
+      setTimeout(() => broker.write(chunk), this.delayMs);
+    });
+    broker.on('data', (chunk: Buffer) => {
+      if (this.holding) return;
+      setTimeout(() => client.write(chunk), this.delayMs);
+    });
+    const end = () => {
+      setTimeout(() => {
+        client.destroy();
+        broker.destroy();
+      }, this.delayMs);
+    };
+    client.on('close', end);
+    broker.on('close', end);
+    client.on('error', () => {});
+    broker.on('error', () => {});
+  }
+}
