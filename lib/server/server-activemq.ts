@@ -66,6 +66,11 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   private connection: StompConnection | undefined;
   private closing = false;
 
+  /** With `blockOnAcknowledge`, each ACK/NACK waits for the broker's receipt, up to `callTimeout`. */
+  private get blockOnAcknowledgeMs(): number {
+    return this.settings.options.blockOnAcknowledge ? (this.settings.options.callTimeout ?? 30_000) : 0;
+  }
+
   constructor(private readonly options: ActiveMQServerOptions = {}) {
     super();
     this.settings = resolveSettings(options, SERVER_KEYS, 'ServerActiveMQ');
@@ -153,7 +158,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   }
 
   private async handle(connection: StompConnection, pattern: string, message: StompFrame): Promise<void> {
-    const settlement = new MessageSettlement(connection, message);
+    const settlement = new MessageSettlement(connection, message, this.blockOnAcknowledgeMs);
     const context = new ActiveMQContext([message, pattern, settlement, this.manualAck]);
     const replyTo = message.headers['reply-to'];
     const handler = this.getHandlerByPattern(pattern);

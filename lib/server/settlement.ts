@@ -13,6 +13,8 @@ export class MessageSettlement {
   constructor(
     private readonly connection: StompConnection,
     private readonly message: StompFrame,
+    /** Wait for the broker's receipt of each ACK/NACK (`blockOnAcknowledge`), at most this long; 0 does not wait. */
+    private readonly blockForMs = 0,
   ) {}
 
   /** How the message was settled, if it was. */
@@ -33,6 +35,7 @@ export class MessageSettlement {
       return Promise.reject(new Error(`message ${this.message.headers['message-id'] ?? ''} was already ${this.result === 'ack' ? 'acknowledged' : 'rejected'}`));
     }
     this.result = outcome;
-    return outcome === 'ack' ? this.connection.ack(this.message) : this.connection.nack(this.message);
+    const options = this.blockForMs > 0 ? { receipt: true, timeout: this.blockForMs } : {};
+    return outcome === 'ack' ? this.connection.ack(this.message, options) : this.connection.nack(this.message, options);
   }
 }

@@ -203,14 +203,19 @@ export class StompConnection extends EventEmitter {
     };
   }
 
-  /** ACK a MESSAGE (its `ack` header), optionally inside a transaction. */
-  ack(message: StompFrame, transaction?: string): Promise<void> {
-    return this.writeFrame('ACK', ackHeaders(message, transaction));
+  /**
+   * ACK a MESSAGE (its `ack` header), optionally inside a transaction. With `receipt` it resolves
+   * once the broker confirmed the acknowledgement (Artemis' `blockOnAcknowledge`).
+   */
+  ack(message: StompFrame, options: { transaction?: string; receipt?: boolean; timeout?: number } = {}): Promise<void> {
+    const headers = ackHeaders(message, options.transaction);
+    return options.receipt ? this.request('ACK', headers, undefined, options.timeout).then(ignore) : this.writeFrame('ACK', headers);
   }
 
   /** NACK a MESSAGE. On ActiveMQ Classic this sends it to redelivery or the DLQ (semantics §5.5). */
-  nack(message: StompFrame, transaction?: string): Promise<void> {
-    return this.writeFrame('NACK', ackHeaders(message, transaction));
+  nack(message: StompFrame, options: { transaction?: string; receipt?: boolean; timeout?: number } = {}): Promise<void> {
+    const headers = ackHeaders(message, options.transaction);
+    return options.receipt ? this.request('NACK', headers, undefined, options.timeout).then(ignore) : this.writeFrame('NACK', headers);
   }
 
   /** BEGIN a transaction. Not receipted: a failure shows at COMMIT. */

@@ -4,6 +4,8 @@ import { StompConnection } from '../../lib/stomp/connection.js';
 import { StompConnectionClosedError, StompHeartbeatTimeoutError } from '../../lib/stomp/errors.js';
 import { parseActiveMQUri } from '../../lib/uri/parse-uri.js';
 import { stompConnectionOptions } from '../../lib/uri/connection-options.js';
+import { lastValueFrom } from 'rxjs';
+import { ClientActiveMQ } from '../../lib/client/client-activemq.js';
 import { TestBroker } from '../support/broker.js';
 import { optionsFor, uniqueQueue } from '../support/connect.js';
 
@@ -108,6 +110,27 @@ describe('a broker that stops answering', () => {
       void consumer.subscribe(queue, (m) => resolve(m.body.toString()));
     });
     expect(body).toBe('survives');
+    await consumer.disconnect();
+  }, 60_000);
+});
+
+describe('durability of blocking sends', () => {
+  it('200 blocking durable emits, then kill -9 and restart: all 200 are there', async () => {
+    const queue = uniqueQueue('blocking-durable').slice('/queue/'.length);
+    const client = new ClientActiveMQ({ uri: broker.url });
+    for (let i = 0; i < 200; i++) await lastValueFrom(client.emit(queue, i), { defaultValue: undefined });
+    await broker.kill();
+    await client.close();
+    await broker.restart();
+    const consumer = await StompConnection.connect(optionsFor(broker.url));
+    const received: number[] = [];
+    await new Promise<void>((resolve) => {
+      void consumer.subscribe(`/queue/${queue}`, (m) => {
+        received.push(Number(m.body.toString()));
+        if (received.length === 200) resolve();
+      });
+    });
+    expect(received).toEqual(Array.from({ length: 200 }, (_, i) => i));
     await consumer.disconnect();
   }, 60_000);
 });
