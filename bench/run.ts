@@ -12,7 +12,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseActiveMQUri } from '../lib/uri/parse-uri.js';
-import { freshQueue, scenarios, type BenchTarget, type Scenario } from './scenarios.js';
+import { drain, freshQueue, scenarios, type BenchTarget, type Scenario } from './scenarios.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const script = join(root, 'scripts/activemq.sh');
@@ -76,11 +76,17 @@ async function measure(target: BenchTarget): Promise<Figure[]> {
   for (const { persistent, size } of combos) {
     for (const scenario of scenarios(persistent)) {
       const rates: number[] = [];
-      // One warm-up run (JIT on both sides), then the measured ones.
-      await scenario.run(target, freshQueue(scenario.name), size, Math.min(scenario.count, 1000));
+      // One warm-up run (JIT on both sides), then the measured ones; each run's messages are
+      // drained after it, outside the measured time.
+      const warmUp = freshQueue(scenario.name);
+      const warmUpCount = Math.min(scenario.count, 1000);
+      await scenario.run(target, warmUp, size, warmUpCount);
+      await drain(target, warmUp, warmUpCount + (scenario.extra ?? 0));
       for (let r = 0; r < runs; r++) {
-        const secondsTaken = await scenario.run(target, freshQueue(scenario.name), size, scenario.count);
+        const queue = freshQueue(scenario.name);
+        const secondsTaken = await scenario.run(target, queue, size, scenario.count);
         rates.push(scenario.count / secondsTaken);
+        await drain(target, queue, scenario.count + (scenario.extra ?? 0));
       }
       const figure = { scenario: scenario.name, group: scenario.group, persistent, size, count: scenario.count, rates, median: median(rates) };
       figures.push(figure);

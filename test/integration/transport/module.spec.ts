@@ -7,11 +7,16 @@ import { Test } from '@nestjs/testing';
 import { lastValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
+import { DurableSend, NonDurableSend, Transactional } from '../../../lib/decorators/send-decorators.js';
 import { getMessagingClientToken, InjectMessagingClient, MessagingModule } from '../../../lib/module/messaging.module.js';
+import { StompConnection } from '../../../lib/stomp/connection.js';
+import { parseActiveMQUri } from '../../../lib/uri/parse-uri.js';
+import { DelayProxy } from '../../support/delay-proxy.js';
 import { ActiveMQContext } from '../../../lib/server/activemq.context.js';
 import { ServerActiveMQ } from '../../../lib/server/server-activemq.js';
 import { UnknownUriParameterError } from '../../../lib/uri/errors.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
+import { optionsFor as optionsForShared } from '../../support/connect.js';
 import { deferred, RecordingLogger, startService } from '../../support/nest.js';
 
 const P = `mod.${process.pid}.${Date.now().toString(36)}`;
@@ -162,5 +167,61 @@ describe('prefetch', () => {
     expect(byB).toEqual(['m2', 'm3']);
     release.resolve();
     await Promise.all([a.close(), b.close(), client.close()]);
+  });
+});
+
+describe('send decorators on Nest providers, with the client MessagingModule injects', () => {
+  it('choose each call’s mode, and a thrown @Transactional call sends nothing', async () => {
+    const proxy = await DelayProxy.start(parseActiveMQUri(sharedBrokerUrl()).endpoints[0]!.port, 0);
+    @Injectable()
+    @DurableSend({ priority: 3 })
+    class Orders {
+      constructor(readonly client: ClientActiveMQ) {}
+
+      async place(id: string): Promise<void> {
+        await lastValueFrom(this.client.emit(`${P}.decorated-orders`, id), { defaultValue: undefined });
+      }
+
+      @NonDurableSend()
+      async track(id: string): Promise<void> {
+        await lastValueFrom(this.client.emit(`${P}.decorated-clicks`, id), { defaultValue: undefined });
+      }
+
+      @Transactional()
+      async placeAndFail(id: string): Promise<void> {
+        await this.place(id);
+        throw new Error('rolled back');
+      }
+    }
+    const moduleRef = await Test.createTestingModule({ imports: [MessagingModule.forRoot(proxy.urlFor(sharedBrokerUrl()))], providers: [Orders] }).compile();
+    const orders = moduleRef.get(Orders);
+    try {
+      await Promise.all([orders.place('o-1'), orders.track('c-1')]);
+      await expect(orders.placeAndFail('o-2')).rejects.toThrow('rolled back');
+      await orders.place('o-3');
+      const placed = proxy.sent('SEND', `/queue/${P}.decorated-orders`);
+      const clicks = await proxy.seen('SEND', `/queue/${P}.decorated-clicks`);
+      expect(placed.map((f) => [f.headers['persistent'], f.headers['priority'], f.headers['receipt'] !== undefined, f.headers['transaction'] !== undefined])).toEqual([
+        ['true', '3', true, false],
+        ['true', '3', false, true],
+        ['true', '3', true, false],
+      ]);
+      expect(clicks.headers).toMatchObject({ persistent: 'false', priority: '3' });
+      expect(clicks.headers['receipt']).toBeUndefined();
+      // The rolled-back order never reached the queue: o-1 then o-3.
+      const consumer = await StompConnection.connect(optionsForShared());
+      const bodies: string[] = [];
+      await new Promise<void>((resolve) => {
+        void consumer.subscribe(`/queue/${P}.decorated-orders`, (m) => {
+          bodies.push(m.body.toString());
+          if (bodies.length === 2) resolve();
+        });
+      });
+      expect(bodies).toEqual(['o-1', 'o-3']);
+      await consumer.disconnect();
+    } finally {
+      await moduleRef.close();
+      await proxy.close();
+    }
   });
 });
