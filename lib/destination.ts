@@ -10,6 +10,20 @@
  * | `{ cmd: 'sum' }` (object patterns) | `/queue/{"cmd":"sum"}`, with `,` `*` `>` percent-encoded (ActiveMQ reads them as composite and wildcard syntax) |
  */
 export function destinationOf(pattern: string): string {
+  let destination = cache.get(pattern);
+  if (destination === undefined) {
+    destination = mapPattern(pattern);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(pattern, destination);
+  }
+  return destination;
+}
+
+/** Patterns are few and reused on every send: their destinations are kept (bounded, in case they are not). */
+const cache = new Map<string, string>();
+const CACHE_LIMIT = 10_000;
+
+function mapPattern(pattern: string): string {
   if (typeof pattern !== 'string' || pattern === '') {
     throw new TypeError(`a pattern must be a non-empty string or object, got ${JSON.stringify(pattern)}`);
   }

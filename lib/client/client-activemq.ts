@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
-import { Subject, type Observable } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { EventEmitter } from 'node:events';
 import { ActiveMQStatus, type ActiveMQEvents } from '../events/activemq.events.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
@@ -11,6 +11,7 @@ import { connectToFirst } from '../stomp/connector.js';
 import type { StompError } from '../stomp/errors.js';
 import type { StompFrame } from '../stomp/frame.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
+import type { ActiveMQUriOptions } from '../uri/uri-options.js';
 import { ActiveMQConnectionLostError, ActiveMQRequestTimeoutError } from './client-activemq.errors.js';
 import { sendContext, type SendContext } from '../decorators/send-context.js';
 import { AcknowledgedSender, type ConfirmationStrategy } from '../producer/acknowledged-sender.js';
@@ -64,6 +65,8 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private readonly replyTo = '/temp-queue/nestjs-replies';
   private readonly requestTimeout: number;
   private readonly outcomes = new Subject<SendOutcome>();
+  /** The options object's say on send modes, for `resolveSendMode` (built once: this is the hot path). */
+  private readonly clientSendLayer: ActiveMQUriOptions & { readonly durable?: boolean };
   private readonly acknowledged: AcknowledgedSender | undefined;
   private connection: StompConnection | undefined;
   private connecting: Promise<StompConnection> | undefined;
@@ -78,6 +81,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     if (!Number.isInteger(this.requestTimeout) || this.requestTimeout <= 0) {
       throw new RangeError(`requestTimeout must be a positive whole number of milliseconds, got ${String(options.requestTimeout)}`);
     }
+    this.clientSendLayer = { ...this.settings.codeOptions, durable: options.durable };
     this.messageSerializer = options.serializer ?? bodyOnlySerializer;
     this.messageDeserializer = options.deserializer ?? bodyAsIsDeserializer;
     const windowSize = this.settings.options.confirmationWindowSize ?? -1;
@@ -206,15 +210,37 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     };
   }
 
+  /**
+   * Hot, as in every Nest client: the send starts now, and the Observable reports its outcome to
+   * whoever subscribes, before or after it completes. Leaner than the base class's (no
+   * `defer`/`mergeMap`/`connectable` per message), as this is the hot path.
+   */
+  override emit<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
+    if (pattern === null || pattern === undefined || data === null || data === undefined) return super.emit(pattern, data);
+    // NestJS 12 builds packets through createPacket() (it runs the dispatch hook); NestJS 11 has none.
+    const packet = (this as unknown as { createPacket?: (p: unknown, d: unknown) => ReadPacket }).createPacket?.(pattern, data) ?? { pattern, data };
+    const sent = this.dispatchEvent<TResult>(packet);
+    sent.catch(() => undefined); // reported to subscribers; never an unhandled rejection when nobody listens
+    return new Observable<TResult>((subscriber) => {
+      sent.then(
+        (value) => {
+          subscriber.next(value);
+          subscriber.complete();
+        },
+        (error: unknown) => subscriber.error(error),
+      );
+    });
+  }
+
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
     const startedAt = performance.now();
     const context = sendContext.getStore();
-    const connection = await this.connect();
+    const connection = this.connection && !this.connection.isClosed ? this.connection : await this.connect();
     const record = recordOptionsOf(packet.data);
     const { mode, durable } = resolveSendMode({
       record: { durable: record.durable },
       decorator: context?.options,
-      client: { ...this.settings.codeOptions, durable: this.options.durable },
+      client: this.clientSendLayer,
       uri: this.settings.uriOptions,
       inTransaction: context?.transactionScope !== undefined,
     });
@@ -232,7 +258,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     switch (mode) {
       case SendMode.Blocking:
         try {
-          await connection.send(message.destination, message.headers, message.body, { receipt: true, timeout: this.callTimeout });
+          await connection.request('SEND', message.headers, message.body, this.callTimeout);
         } catch (error) {
           if (error instanceof StompTimeoutError) {
             throw new SendInDoubtError(`no receipt for a send to ${message.destination} within ${this.callTimeout} ms: the broker may or may not have it`, { cause: error });
@@ -241,7 +267,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
         }
         return;
       case SendMode.Async:
-        return connection.send(message.destination, message.headers, message.body);
+        return connection.writeFrame('SEND', message.headers, message.body);
       case SendMode.AsyncAcknowledged:
         return this.acknowledged!.send(connection, message, startedAt);
       case SendMode.Transacted:

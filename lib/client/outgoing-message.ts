@@ -7,6 +7,7 @@ import { ActiveMQRecord, type ActiveMQRecordOptions } from './activemq.record-bu
 /** A message ready to be written: where, with which headers, which body, and whether it is durable. */
 export interface OutgoingMessage {
   readonly destination: string;
+  /** The SEND frame's headers, `destination` included; the sender may add its own before writing. */
   readonly headers: StompHeaders;
   readonly body: Buffer | string;
   readonly durable: boolean;
@@ -37,11 +38,12 @@ export function buildOutgoingMessage(pattern: string, data: unknown, serializer:
   const payload = data instanceof ActiveMQRecord ? data.data : data;
   const encoded = encodePayload(serializer.serialize({ pattern, data: payload }));
   const durable = record.durable ?? defaults.durable;
-  const headers: StompHeaders = { ...record.headers, ...encoded.headers, persistent: durable ? 'true' : 'false' };
+  const destination = destinationOf(pattern);
+  const headers: StompHeaders = { destination, ...record.headers, ...encoded.headers, persistent: durable ? 'true' : 'false' };
   const priority = record.priority ?? defaults.priority;
   const timeToLive = record.timeToLive ?? defaults.timeToLive;
   if (priority !== undefined) headers['priority'] = String(priority);
   if (timeToLive !== undefined) headers['expires'] = String(Date.now() + timeToLive);
   if (record.correlationId !== undefined) headers['correlation-id'] = record.correlationId;
-  return { destination: destinationOf(pattern), headers, body: encoded.body, durable, record };
+  return { destination, headers, body: encoded.body, durable, record };
 }

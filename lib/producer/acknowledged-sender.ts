@@ -25,12 +25,15 @@ interface Batch {
 export function windowBytes(message: OutgoingMessage): number {
   let bytes = typeof message.body === 'string' ? Buffer.byteLength(message.body) : message.body.length;
   for (const name in message.headers) bytes += name.length + message.headers[name]!.length + 2;
-  return bytes + message.destination.length + 24;
+  return bytes + 24;
 }
 
 /** Sends in the acknowledgement window (SendMode.AsyncAcknowledged). */
 export class AcknowledgedSender {
   private batch: Batch | undefined;
+  /** Ids are this sender's random prefix and a counter: unique, and cheaper than a UUID per message. */
+  private readonly idPrefix = randomUUID();
+  private sent = 0;
 
   constructor(
     readonly window: ConfirmationWindow,
@@ -39,18 +42,19 @@ export class AcknowledgedSender {
     private readonly callTimeout: number,
   ) {}
 
-  /** Resolves once the message is admitted to the window and written; its confirmation comes later. */
+  /**
+   * Resolves once the message is admitted to the window and written; its confirmation comes later.
+   * Adds the message id (and the group's transaction) to `message.headers`, which it owns.
+   */
   async send(connection: StompConnection, message: OutgoingMessage, startedAt: number): Promise<void> {
-    const messageId = message.headers[MESSAGE_ID_HEADER] ?? randomUUID();
-    const headers = { ...message.headers, [MESSAGE_ID_HEADER]: messageId };
-    const sized = { ...message, headers };
-    const bytes = windowBytes(sized);
+    const headers = message.headers;
+    const messageId = (headers[MESSAGE_ID_HEADER] ??= this.nextMessageId());
+    const bytes = windowBytes(message);
     const admitted = this.window.admit(bytes);
     if (admitted) await admitted;
-    const entry = this.window.track({ messageId, destination: message.destination, bytes, durable: message.durable, startedAt });
+    const entry = this.window.track(messageId, message.destination, bytes, message.durable, startedAt);
     if (this.strategy === 'receipt') {
-      const confirmed = connection.send(message.destination, headers, message.body, { receipt: true, timeout: this.callTimeout });
-      confirmed.then(
+      connection.request('SEND', headers, message.body, this.callTimeout).then(
         () => this.window.confirm([entry]),
         (error: Error) => this.window.fail([entry], error),
       );
@@ -58,11 +62,16 @@ export class AcknowledgedSender {
     }
     const batch = this.openBatch(connection);
     batch.entries.push(entry);
+    headers['transaction'] = batch.transaction;
     try {
-      await connection.send(message.destination, { ...headers, transaction: batch.transaction }, message.body);
+      await connection.writeFrame('SEND', headers, message.body);
     } finally {
       if (batch.entries.length >= this.batchSize) this.close(batch);
     }
+  }
+
+  private nextMessageId(): string {
+    return `${this.idPrefix}:${++this.sent}`;
   }
 
   /** Commits the open group now (for `flush()`). */

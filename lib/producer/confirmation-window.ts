@@ -67,8 +67,8 @@ export class ConfirmationWindow {
   }
 
   /** Starts tracking a send whose bytes were admitted. */
-  track(send: Omit<WindowEntry, 'seq' | 'outcome'>): WindowEntry {
-    const entry: WindowEntry = { ...send, seq: this.nextSeq++, outcome: undefined };
+  track(messageId: string, destination: string, bytes: number, durable: boolean, startedAt: number): WindowEntry {
+    const entry: WindowEntry = { seq: this.nextSeq++, messageId, destination, bytes, durable, startedAt, outcome: undefined };
     this.entries.set(entry.seq, entry);
     return entry;
   }

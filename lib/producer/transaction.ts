@@ -40,13 +40,14 @@ export class ActiveMQTransaction {
     return this.sends;
   }
 
-  /** Writes one message with this transaction's header. */
+  /** Writes one message with this transaction's header (added to `message.headers`, which it owns). */
   write(message: OutgoingMessage): Promise<void> {
     if (this.state !== 'open') {
       return Promise.reject(new TransactionError(`transaction ${this.id} is ${this.state}; no more sends`));
     }
     this.sends++;
-    return this.connection.send(message.destination, { ...message.headers, transaction: this.id }, message.body);
+    message.headers['transaction'] = this.id;
+    return this.connection.writeFrame('SEND', message.headers, message.body);
   }
 
   async commit(): Promise<void> {

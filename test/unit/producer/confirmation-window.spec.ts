@@ -7,7 +7,7 @@ import { MessageTooLargeForWindowError } from '../../../lib/producer/errors.js';
 function windowOf(capacity: number) {
   const outcomes: SendOutcome[] = [];
   const window = new ConfirmationWindow(capacity, (o) => outcomes.push(o));
-  const send = (id: string, bytes: number) => window.track({ messageId: id, destination: '/queue/q', bytes, durable: true, startedAt: performance.now() });
+  const send = (id: string, bytes: number) => window.track(id, '/queue/q', bytes, true, performance.now());
   return { window, outcomes, send };
 }
 
