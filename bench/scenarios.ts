@@ -34,6 +34,18 @@ export function freshQueue(scenario: string): string {
   return `bench.${scenario.replace(/[^a-z0-9]+/gi, '-')}.${process.pid}.${queueSeq++}`;
 }
 
+/** ActiveMQ's own Java producer, timed by itself (its JVM start-up is not counted). */
+async function javaProducer(t: BenchTarget, query: string, dest: string, size: number, n: number, persistent: boolean): Promise<number> {
+  const { stdout } = await run('java', [
+    '-Dactivemq.home=/usr/share/activemq', `-Dlog4j.configuration=file:${t.log4j}`, '-jar', '/usr/share/activemq/bin/activemq.jar', 'producer',
+    '--brokerUrl', `${t.openwireUrl}?${query}`, '--user', t.user, '--password', t.password,
+    '--destination', `queue://${dest}`, '--messageCount', String(n), '--messageSize', String(size), '--persistent', String(persistent),
+  ], { timeout: 300_000 });
+  const ms = /Elapsed time in milli second : (\d+)/.exec(stdout);
+  if (!ms) throw new Error(`the Java producer printed no timing:\n${stdout}`);
+  return Number(ms[1]) / 1000;
+}
+
 async function seconds(fn: () => Promise<void>): Promise<number> {
   const started = performance.now();
   await fn();
@@ -128,32 +140,14 @@ export function scenarios(persistent: boolean): Scenario[] {
       group: 'java',
       persistent,
       count: fast * 2,
-      run: async (t, dest, size, n) => {
-        const { stdout } = await run('java', [
-          '-Dactivemq.home=/usr/share/activemq', `-Dlog4j.configuration=file:${t.log4j}`, '-jar', '/usr/share/activemq/bin/activemq.jar', 'producer',
-          '--brokerUrl', `${t.openwireUrl}?jms.useAsyncSend=true`, '--user', t.user, '--password', t.password,
-          '--destination', `queue://${dest}`, '--messageCount', String(n), '--messageSize', String(size), '--persistent', String(persistent),
-        ], { timeout: 300_000 });
-        const ms = /Elapsed time in milli second : (\d+)/.exec(stdout);
-        if (!ms) throw new Error(`the Java producer printed no timing:\n${stdout}`);
-        return Number(ms[1]) / 1000;
-      },
+      run: (t, dest, size, n) => javaProducer(t, 'jms.useAsyncSend=true', dest, size, n, persistent),
     },
     {
       name: 'Java producer (OpenWire), sync',
       group: 'java',
       persistent,
       count: fsyncBound,
-      run: async (t, dest, size, n) => {
-        const { stdout } = await run('java', [
-          '-Dactivemq.home=/usr/share/activemq', `-Dlog4j.configuration=file:${t.log4j}`, '-jar', '/usr/share/activemq/bin/activemq.jar', 'producer',
-          '--brokerUrl', `${t.openwireUrl}?jms.alwaysSyncSend=true`, '--user', t.user, '--password', t.password,
-          '--destination', `queue://${dest}`, '--messageCount', String(n), '--messageSize', String(size), '--persistent', String(persistent),
-        ], { timeout: 300_000 });
-        const ms = /Elapsed time in milli second : (\d+)/.exec(stdout);
-        if (!ms) throw new Error(`the Java producer printed no timing:\n${stdout}`);
-        return Number(ms[1]) / 1000;
-      },
+      run: (t, dest, size, n) => javaProducer(t, 'jms.alwaysSyncSend=true', dest, size, n, persistent),
     },
     {
       name: 'ClientActiveMQ, blocking',
