@@ -7,7 +7,9 @@ import { ActiveMQStatus, type ActiveMQEvents } from '../events/activemq.events.j
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
 import { decodePayload } from '../serialization/payload-codec.js';
 import type { StompConnection } from '../stomp/connection.js';
-import { connectToFirst } from '../stomp/connector.js';
+import { connectToFirst, type StartupPolicy } from '../stomp/connector.js';
+import { reconnect, reconnectPolicyOf, type ReconnectPolicy } from '../stomp/reconnect-policy.js';
+import { MESSAGE_ID_HEADER } from '../producer/acknowledgements.js';
 import type { StompError } from '../stomp/errors.js';
 import type { StompFrame } from '../stomp/frame.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
@@ -70,7 +72,12 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private readonly acknowledged: AcknowledgedSender | undefined;
   private connection: StompConnection | undefined;
   private connecting: Promise<StompConnection> | undefined;
+  /** Set while a lost connection is being re-established; sends wait on it (up to `sendWait`). */
+  private reconnecting: Promise<StompConnection> | undefined;
+  private readonly reconnectPolicy: ReconnectPolicy;
   private closing = false;
+  private sentIds = 0;
+  private readonly idPrefix = randomUUID();
   private readonly messageSerializer: ActiveMQSerializer;
   private readonly messageDeserializer: ActiveMQDeserializer;
 
@@ -82,6 +89,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       throw new RangeError(`requestTimeout must be a positive whole number of milliseconds, got ${String(options.requestTimeout)}`);
     }
     this.clientSendLayer = { ...this.settings.codeOptions, durable: options.durable };
+    this.reconnectPolicy = reconnectPolicyOf(this.settings.options);
     this.messageSerializer = options.serializer ?? bodyOnlySerializer;
     this.messageDeserializer = options.deserializer ?? bodyAsIsDeserializer;
     const windowSize = this.settings.options.confirmationWindowSize ?? -1;
@@ -93,22 +101,24 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       const batchSize = options.confirmationBatchSize ?? 500;
       if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`confirmationBatchSize must be a whole number >= 1, got ${String(batchSize)}`);
       const window = new ConfirmationWindow(windowSize, (outcome) => this.outcomes.next(outcome));
-      this.acknowledged = new AcknowledgedSender(window, strategy, batchSize, this.callTimeout);
+      this.acknowledged = new AcknowledgedSender(window, strategy, batchSize, this.callTimeout, this.reconnectPolicy.enabled);
     }
   }
 
   /** Connects (once; concurrent calls share the attempt) and opens the reply queue. */
   async connect(): Promise<StompConnection> {
     if (this.connection && !this.connection.isClosed) return this.connection;
+    if (this.reconnecting) return this.reconnecting;
     this.closing = false;
-    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    this.connecting ??= this.open(this.settings.startup).finally(() => (this.connecting = undefined));
     return this.connecting;
   }
 
   /** Waits (up to `closeTimeout`) for outstanding confirmations, fails the requests still waiting, then DISCONNECTs. */
   async close(): Promise<void> {
-    if (this.acknowledged && this.connection) await this.flushWithin(this.options.closeTimeout ?? 10_000);
+    if (this.acknowledged && (this.connection || this.reconnecting)) await this.flushWithin(this.options.closeTimeout ?? 10_000);
     this.closing = true;
+    await this.reconnecting?.catch(() => undefined);
     const connection = this.connection ?? (await this.connecting?.catch(() => undefined));
     this.failPending(new ActiveMQConnectionLostError('the client was closed before the reply arrived'));
     if (connection) await connection.disconnect();
@@ -235,7 +245,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
     const startedAt = performance.now();
     const context = sendContext.getStore();
-    const connection = this.connection && !this.connection.isClosed ? this.connection : await this.connect();
+    const connection = this.connection && !this.connection.isClosed ? this.connection : await this.connectForSend();
     const record = recordOptionsOf(packet.data);
     const { mode, durable } = resolveSendMode({
       record: { durable: record.durable },
@@ -257,15 +267,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private async sendIn(mode: SendMode, connection: StompConnection, message: OutgoingMessage, startedAt: number, context: SendContext | undefined): Promise<void> {
     switch (mode) {
       case SendMode.Blocking:
-        try {
-          await connection.request('SEND', message.headers, message.body, this.callTimeout);
-        } catch (error) {
-          if (error instanceof StompTimeoutError) {
-            throw new SendInDoubtError(`no receipt for a send to ${message.destination} within ${this.callTimeout} ms: the broker may or may not have it`, { cause: error });
-          }
-          throw error;
-        }
-        return;
+        return this.sendBlocking(connection, message);
       case SendMode.Async:
         return connection.writeFrame('SEND', message.headers, message.body);
       case SendMode.AsyncAcknowledged:
@@ -273,6 +275,43 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       case SendMode.Transacted:
         return (await this.transactionIn(context!)).write(message);
     }
+  }
+
+  /**
+   * SEND with a receipt. If the connection ends first and lost connections are re-established,
+   * the send waits for the new connection and is written again with the same id
+   * (`nestjsMessageId`), so a consumer can drop the duplicate if the first copy was stored.
+   */
+  private async sendBlocking(connection: StompConnection, message: OutgoingMessage): Promise<void> {
+    message.headers[MESSAGE_ID_HEADER] ??= this.nextMessageId();
+    for (let current = connection; ; ) {
+      try {
+        await current.request('SEND', message.headers, message.body, this.callTimeout);
+        return;
+      } catch (error) {
+        if (error instanceof StompTimeoutError) {
+          throw new SendInDoubtError(`no receipt for a send to ${message.destination} within ${this.callTimeout} ms: the broker may or may not have it`, { cause: error });
+        }
+        if (!current.isClosed || !this.reconnectPolicy.enabled || this.closing) throw error;
+        current = await this.connectForSend();
+      }
+    }
+  }
+
+  /** The connection, waiting up to `sendWait` if it is being re-established. */
+  private connectForSend(): Promise<StompConnection> {
+    const connecting = this.connect();
+    if (!this.reconnecting) return connecting;
+    const wait = this.reconnectPolicy.sendWait;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ActiveMQConnectionLostError(`the connection was not re-established within ${wait} ms (timeout); nothing was sent`)), wait);
+    });
+    return Promise.race([connecting, expired]).finally(() => clearTimeout(timer));
+  }
+
+  private nextMessageId(): string {
+    return `${this.idPrefix}:${++this.sentIds}`;
   }
 
   /** This client's transaction in the current scope, begun on first use. */
@@ -303,11 +342,14 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     return this.settings.options.callTimeout ?? 30_000;
   }
 
-  private async open(): Promise<StompConnection> {
-    this._status$.next(ActiveMQStatus.CONNECTING);
+  private async open(startup: StartupPolicy | ReconnectPolicy): Promise<StompConnection> {
+    if (!('sendWait' in startup)) this._status$.next(ActiveMQStatus.CONNECTING);
     let connection: StompConnection | undefined;
     try {
-      connection = await connectToFirst(this.settings.brokers, this.settings.startup);
+      connection =
+        'sendWait' in startup
+          ? await reconnect(this.settings.brokers, startup, () => this.closing, (attempt) => this.logger.log(`reconnecting (attempt ${attempt})`))
+          : await connectToFirst(this.settings.brokers, startup);
       await connection.subscribe(this.replyTo, (reply) => this.onReply(reply));
     } catch (error) {
       connection?.destroy();
@@ -315,8 +357,11 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       throw error;
     }
     const opened = connection;
-    this.connection = opened;
     opened.once('close', (error: StompError | undefined) => this.onClosed(opened, error));
+    // Unconfirmed sends go first, in their order; new sends wait on `reconnecting` until then.
+    const resent = await this.acknowledged?.resend(opened);
+    if (resent) this.logger.log(`re-sent ${resent} unconfirmed messages after reconnecting`);
+    this.connection = opened;
     this._status$.next(ActiveMQStatus.CONNECTED);
     this.emitEvent('connect', opened.broker);
     return opened;
@@ -349,7 +394,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   }
 
   private onClosed(connection: StompConnection, error: StompError | undefined): void {
-    if (this.connection !== connection) return;
+    if (this.connection !== connection && this.connection !== undefined) return;
     this.connection = undefined;
     this.failPending(
       new ActiveMQConnectionLostError(`the connection to ${connection.broker} ended before the reply arrived${error ? `: ${error.message}` : ''}`, { cause: error }),
@@ -357,6 +402,18 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     this._status$.next(this.closing ? ActiveMQStatus.CLOSED : ActiveMQStatus.DISCONNECTED);
     this.emitEvent('disconnect', error);
     if (error && !this.closing) this.emitEvent('error', error);
+    if (!error || this.closing) return;
+    if (!this.reconnectPolicy.enabled) {
+      this.acknowledged?.failAll(error);
+      return;
+    }
+    this._status$.next(ActiveMQStatus.RECONNECTING);
+    this.reconnecting = this.open(this.reconnectPolicy).finally(() => (this.reconnecting = undefined));
+    this.reconnecting.catch((failure: Error) => {
+      this.logger.error(failure.message);
+      this.acknowledged?.failAll(failure);
+      this._status$.next(this.closing ? ActiveMQStatus.CLOSED : ActiveMQStatus.DISCONNECTED);
+    });
   }
 
   private failPending(error: Error): void {

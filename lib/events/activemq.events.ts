@@ -4,6 +4,8 @@ import type { StompError } from '../stomp/errors.js';
 export enum ActiveMQStatus {
   CONNECTING = 'connecting',
   CONNECTED = 'connected',
+  /** The connection was lost and is being re-established. */
+  RECONNECTING = 'reconnecting',
   DISCONNECTED = 'disconnected',
   CLOSED = 'closed',
 }

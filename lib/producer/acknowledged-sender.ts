@@ -21,6 +21,13 @@ interface Batch {
   closed: boolean;
 }
 
+/** An unconfirmed send: what to write again if its connection is lost, and where it was last written. */
+interface Unconfirmed {
+  readonly entry: WindowEntry;
+  readonly message: OutgoingMessage;
+  connection: StompConnection;
+}
+
 /** Estimated bytes a message takes in the window: its body and headers, as Artemis counts a packet. */
 export function windowBytes(message: OutgoingMessage): number {
   let bytes = typeof message.body === 'string' ? Buffer.byteLength(message.body) : message.body.length;
@@ -34,12 +41,19 @@ export class AcknowledgedSender {
   /** Ids are this sender's random prefix and a counter: unique, and cheaper than a UUID per message. */
   private readonly idPrefix = randomUUID();
   private sent = 0;
+  /** Sends not yet confirmed or failed, in send order. */
+  private readonly unconfirmed = new Map<number, Unconfirmed>();
 
   constructor(
     readonly window: ConfirmationWindow,
     private readonly strategy: ConfirmationStrategy,
     private readonly batchSize: number,
     private readonly callTimeout: number,
+    /**
+     * True when lost connections are re-established: a send whose connection ends before its
+     * confirmation is then kept and written again (`resend`), not failed.
+     */
+    private readonly resendOnReconnect: boolean,
   ) {}
 
   /**
@@ -53,21 +67,64 @@ export class AcknowledgedSender {
     const admitted = this.window.admit(bytes);
     if (admitted) await admitted;
     const entry = this.window.track(messageId, message.destination, bytes, message.durable, startedAt);
+    const unconfirmed: Unconfirmed = { entry, message, connection };
+    this.unconfirmed.set(entry.seq, unconfirmed);
+    await this.write(unconfirmed);
+  }
+
+  /**
+   * Writes again, in send order and with their ids, the sends whose connection was lost before
+   * they were confirmed (semantics §8.2 "Reconnect"): a consumer can drop duplicates by id.
+   */
+  async resend(connection: StompConnection): Promise<number> {
+    let count = 0;
+    for (const unconfirmed of this.unconfirmed.values()) {
+      if (unconfirmed.connection === connection || unconfirmed.entry.outcome) continue;
+      unconfirmed.connection = connection;
+      delete unconfirmed.message.headers['transaction'];
+      delete unconfirmed.message.headers['receipt'];
+      await this.write(unconfirmed).catch(() => undefined); // a failure here is settled through its batch
+      count++;
+    }
+    this.closeOpenBatch();
+    return count;
+  }
+
+  /** Fails every unconfirmed send (the connection is lost for good). */
+  failAll(error: Error): void {
+    const entries = [...this.unconfirmed.values()].map((u) => u.entry);
+    this.unconfirmed.clear();
+    this.window.fail(entries, error);
+  }
+
+  private async write(unconfirmed: Unconfirmed): Promise<void> {
+    const { entry, message, connection } = unconfirmed;
     if (this.strategy === 'receipt') {
-      connection.request('SEND', headers, message.body, this.callTimeout).then(
-        () => this.window.confirm([entry]),
-        (error: Error) => this.window.fail([entry], error),
+      connection.request('SEND', message.headers, message.body, this.callTimeout).then(
+        () => this.settle([entry], undefined),
+        (error: Error) => this.settle([entry], error, connection),
       );
       return;
     }
     const batch = this.openBatch(connection);
     batch.entries.push(entry);
-    headers['transaction'] = batch.transaction;
+    message.headers['transaction'] = batch.transaction;
     try {
-      await connection.writeFrame('SEND', headers, message.body);
+      await connection.writeFrame('SEND', message.headers, message.body);
     } finally {
       if (batch.entries.length >= this.batchSize) this.close(batch);
     }
+  }
+
+  /**
+   * Confirms or fails `entries`. A failure because `connection` ended (rather than the broker
+   * refusing the send) leaves them for `resend` when lost connections are re-established.
+   */
+  private settle(entries: readonly WindowEntry[], error: Error | undefined, connection?: StompConnection): void {
+    if (error && this.resendOnReconnect && connection?.isClosed) return;
+    for (const entry of entries) this.unconfirmed.delete(entry.seq);
+    if (error) this.window.fail(entries, error);
+    else this.window.confirm(entries);
   }
 
   private nextMessageId(): string {
@@ -95,8 +152,8 @@ export class AcknowledgedSender {
     batch.closed = true;
     if (this.batch === batch) this.batch = undefined;
     batch.connection.commit(batch.transaction, this.callTimeout).then(
-      () => this.window.confirm(batch.entries),
-      (error: Error) => this.window.fail(batch.entries, error),
+      () => this.settle(batch.entries, undefined),
+      (error: Error) => this.settle(batch.entries, error, batch.connection),
     );
   }
 }

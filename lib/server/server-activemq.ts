@@ -9,6 +9,7 @@ import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, ty
 import { decodePayload, encodePayload, PayloadDecodeError } from '../serialization/payload-codec.js';
 import type { StompConnection } from '../stomp/connection.js';
 import { connectToFirst } from '../stomp/connector.js';
+import { reconnect, reconnectPolicyOf } from '../stomp/reconnect-policy.js';
 import type { StompError } from '../stomp/errors.js';
 import type { StompFrame, StompHeaders } from '../stomp/frame.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
@@ -126,12 +127,21 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   private async start(): Promise<void> {
     this.closing = false;
     this._status$.next(ActiveMQStatus.CONNECTING);
+    await this.attach(() => connectToFirst(this.settings.brokers, this.settings.startup));
+  }
+
+  /** Connects as `open` does, then subscribes every pattern; the server is consuming when it resolves. */
+  private async attach(open: () => Promise<StompConnection>): Promise<void> {
     let connection: StompConnection;
     try {
-      connection = await connectToFirst(this.settings.brokers, this.settings.startup);
+      connection = await open();
     } catch (error) {
       this._status$.next(ActiveMQStatus.DISCONNECTED);
       throw error;
+    }
+    if (this.closing) {
+      await connection.disconnect();
+      return;
     }
     this.connection = connection;
     connection.once('close', (error: StompError | undefined) => this.onClosed(connection, error));
@@ -274,10 +284,17 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     this.connection = undefined;
     this._status$.next(this.closing ? ActiveMQStatus.CLOSED : ActiveMQStatus.DISCONNECTED);
     this.emitEvent('disconnect', error);
-    if (error && !this.closing) {
-      this.logger.error(`lost the connection to ${connection.broker}: ${error.message}`);
-      this.emitEvent('error', error);
-    }
+    if (!error || this.closing) return;
+    this.logger.error(`lost the connection to ${connection.broker}: ${error.message}`);
+    this.emitEvent('error', error);
+    const policy = reconnectPolicyOf(this.settings.options);
+    if (!policy.enabled) return;
+    // Handlers in flight on the lost connection cannot ack: the broker redelivers their messages.
+    this._status$.next(ActiveMQStatus.RECONNECTING);
+    this.attach(() => reconnect(this.settings.brokers, policy, () => this.closing, (attempt) => this.logger.log(`reconnecting (attempt ${attempt})`))).then(
+      () => this.logger.log(`reconnected; consuming ${this.consumers.length} subscriptions again`),
+      (failure: Error) => this.logger.error(failure.message),
+    );
   }
 
   private emitEvent<K extends keyof ActiveMQEvents>(event: K, ...args: Parameters<ActiveMQEvents[K]>): void {

@@ -176,8 +176,8 @@ describe('the acknowledgement window', () => {
     expect(outcomes.map((o) => o.status)).toEqual(Array.from({ length: 20 }, () => 'confirmed'));
   });
 
-  it('a broker ERROR that names no receipt is fatal: reported on on("error"), and unconfirmed sends fail as SendFailure', async () => {
-    const c = client('?jms.useAsyncSend=true&confirmationWindowSize=1048576');
+  it('a broker ERROR that names no receipt is fatal: reported on on("error"), and without reconnection unconfirmed sends fail as SendFailure', async () => {
+    const c = client('?jms.useAsyncSend=true&confirmationWindowSize=1048576&maxReconnectAttempts=0');
     const connection = await c.connect();
     const errors: Error[] = [];
     c.on('error', (e) => errors.push(e));

@@ -1,0 +1,80 @@
+import type { ActiveMQUriOptions } from '../uri/uri-options.js';
+import type { StompConnectionOptions } from './connection.js';
+import { BrokerUnreachableError, connectToFirst } from './connector.js';
+import type { StompConnection } from './connection.js';
+
+/** How a lost connection is re-established (semantics §3, §8.2 "Reconnect"). */
+export interface ReconnectPolicy {
+  /** False when `maxReconnectAttempts=0` / `reconnectAttempts=0`: a lost connection stays lost. */
+  readonly enabled: boolean;
+  /** Rounds over the brokers before giving up; -1 for ever. */
+  readonly maxAttempts: number;
+  readonly initialDelay: number;
+  readonly maxDelay: number;
+  /** Delay multiplier per attempt (1: constant). */
+  readonly multiplier: number;
+  /** Try the brokers in random order (Classic's `randomize`). */
+  readonly randomize: boolean;
+  /** Milliseconds a send waits for the connection to come back before it fails. */
+  readonly sendWait: number;
+}
+
+/**
+ * The policy from a URI's options, in either spelling: Classic's failover options
+ * (`maxReconnectAttempts`, `initialReconnectDelay`, `maxReconnectDelay`, `useExponentialBackOff`,
+ * `reconnectDelayExponent`, `randomize`, `timeout`) or Artemis' (`reconnectAttempts`,
+ * `retryInterval`, `retryIntervalMultiplier`, `maxRetryInterval`). Reconnection is on by default,
+ * for ever, from 100 ms doubling to 30 s; sends wait `timeout` (default: `callTimeout`, 30 s).
+ */
+export function reconnectPolicyOf(options: ActiveMQUriOptions): ReconnectPolicy {
+  const maxAttempts = options.maxReconnectAttempts ?? options.reconnectAttempts ?? -1;
+  const timeout = options.timeout ?? -1;
+  return {
+    enabled: maxAttempts !== 0,
+    maxAttempts,
+    initialDelay: options.initialReconnectDelay ?? options.retryInterval ?? 100,
+    maxDelay: options.maxReconnectDelay ?? options.maxRetryInterval ?? 30_000,
+    multiplier: options.useExponentialBackOff === false ? 1 : (options.reconnectDelayExponent ?? options.retryIntervalMultiplier ?? 2),
+    randomize: options.randomize ?? false,
+    sendWait: timeout >= 0 ? timeout : (options.callTimeout ?? 30_000),
+  };
+}
+
+/**
+ * Tries the brokers again and again as the policy says, until one answers (resolved) or the
+ * attempts run out (BrokerUnreachableError), or `cancelled()` turns true (rejected likewise).
+ */
+export async function reconnect(
+  brokers: readonly StompConnectionOptions[],
+  policy: ReconnectPolicy,
+  cancelled: () => boolean,
+  onAttempt: (attempt: number, delay: number) => void = () => {},
+): Promise<StompConnection> {
+  let delay = policy.initialDelay;
+  let lastError: unknown;
+  for (let attempt = 1; policy.maxAttempts < 0 || attempt <= policy.maxAttempts; attempt++) {
+    onAttempt(attempt, delay);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (cancelled()) break;
+    try {
+      return await connectToFirst(policy.randomize ? shuffled(brokers) : brokers, { retries: 0 });
+    } catch (error) {
+      lastError = error;
+    }
+    delay = Math.min(delay * policy.multiplier, policy.maxDelay);
+  }
+  const where = brokers.map((b) => `${b.host}:${b.port}`).join(', ');
+  throw new BrokerUnreachableError(
+    cancelled() ? `reconnection to ${where} stopped: the client is closing` : `gave up reconnecting to ${where} after ${policy.maxAttempts} attempts: ${(lastError as Error | undefined)?.message ?? ''}`,
+    { cause: lastError },
+  );
+}
+
+function shuffled<T>(items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
