@@ -43,6 +43,8 @@ export class AcknowledgedSender {
   private sent = 0;
   /** Sends not yet confirmed or failed, in send order. */
   private readonly unconfirmed = new Map<number, Unconfirmed>();
+  /** The connection of the last `resend`: where a send that finds its own connection dead goes. */
+  private current: StompConnection | undefined;
 
   constructor(
     readonly window: ConfirmationWindow,
@@ -69,7 +71,19 @@ export class AcknowledgedSender {
     const entry = this.window.track(messageId, message.destination, bytes, message.durable, startedAt);
     const unconfirmed: Unconfirmed = { entry, message, connection };
     this.unconfirmed.set(entry.seq, unconfirmed);
-    await this.write(unconfirmed);
+    try {
+      await this.write(unconfirmed);
+    } catch (error) {
+      if (!(this.resendOnReconnect && connection.isClosed)) throw error;
+      // Admitted and tracked, but its connection died under it. If `resend` already ran for a new
+      // connection without taking it, write it there now; otherwise the coming `resend` will.
+      const current = this.current;
+      if (unconfirmed.connection === connection && current && current !== connection && !current.isClosed) {
+        unconfirmed.connection = current;
+        delete message.headers['transaction'];
+        await this.write(unconfirmed).catch(() => undefined);
+      }
+    }
   }
 
   /**
@@ -77,6 +91,7 @@ export class AcknowledgedSender {
    * they were confirmed (semantics §8.2 "Reconnect"): a consumer can drop duplicates by id.
    */
   async resend(connection: StompConnection): Promise<number> {
+    this.current = connection;
     let count = 0;
     for (const unconfirmed of this.unconfirmed.values()) {
       if (unconfirmed.connection === connection || unconfirmed.entry.outcome) continue;
