@@ -13,6 +13,7 @@ import { reconnect, reconnectPolicyOf } from '../stomp/reconnect-policy.js';
 import type { StompError } from '../stomp/errors.js';
 import type { StompFrame, StompHeaders } from '../stomp/frame.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
+import { MESSAGE_ID_HEADER } from '../producer/acknowledgements.js';
 import { ActiveMQContext } from './activemq.context.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { MessageSettlement } from './settlement.js';
@@ -35,9 +36,15 @@ export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
   readonly serializer?: ActiveMQSerializer;
   /** Turns a decoded body into the handler's data. Default: the body itself. */
   readonly deserializer?: ActiveMQDeserializer;
+  /**
+   * Remember the `nestjsMessageId` of this many handled messages and acknowledge a message whose id
+   * was handled already without running its handler again: the duplicates a re-send after a lost
+   * connection can produce (ActiveMQ Classic does not deduplicate STOMP sends). Default 0: off.
+   */
+  readonly dedupeWindow?: number;
 }
 
-const SERVER_KEYS = ['prefetch', 'concurrency', 'ackMode', 'consumerGroup', 'transportId', 'closeTimeout', 'serializer', 'deserializer'];
+const SERVER_KEYS = ['prefetch', 'concurrency', 'ackMode', 'consumerGroup', 'transportId', 'closeTimeout', 'serializer', 'deserializer', 'dedupeWindow'];
 const NO_HANDLER = 'There is no matching message handler defined in the remote service.';
 
 interface Consumer {
@@ -66,6 +73,9 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   private readonly bodyDeserializer: ActiveMQDeserializer;
   private connection: StompConnection | undefined;
   private closing = false;
+  /** Ids of handled messages, oldest first (bounded by `dedupeWindow`). */
+  private readonly handledIds = new Set<string>();
+  private readonly dedupeWindow: number;
 
   /** With `blockOnAcknowledge`, each ACK/NACK waits for the broker's receipt, up to `callTimeout`. */
   private get blockOnAcknowledgeMs(): number {
@@ -83,6 +93,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       throw new TypeError(`ackMode must be 'auto-after-handler' or 'manual', got '${String(ackMode)}'`);
     }
     this.manualAck = ackMode === 'manual';
+    this.dedupeWindow = options.dedupeWindow ?? 0;
+    if (!Number.isInteger(this.dedupeWindow) || this.dedupeWindow < 0) throw new RangeError(`dedupeWindow must be a whole number >= 0, got ${String(options.dedupeWindow)}`);
     this.replySerializer = options.serializer ?? bodyOnlySerializer;
     this.bodyDeserializer = options.deserializer ?? bodyAsIsDeserializer;
     if (options.consumerGroup !== undefined) subscriptionOf('VirtualTopic.check', options.consumerGroup);
@@ -179,6 +191,12 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       await this.settle(settlement, replyTo ? 'ack' : 'nack');
       return;
     }
+    const dedupeId = this.dedupeWindow > 0 ? message.headers[MESSAGE_ID_HEADER] : undefined;
+    if (dedupeId !== undefined && this.handledIds.has(dedupeId)) {
+      this.logger.debug?.(`message ${messageId} repeats ${dedupeId}, handled already: acknowledged without running the handler`);
+      await this.settle(settlement, 'ack');
+      return;
+    }
     let data: unknown;
     try {
       data = this.bodyDeserializer.deserialize(decodePayload(message), { channel: pattern, headers: message.headers });
@@ -195,6 +213,12 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const startHook = this.onProcessingStartHook as ((id: symbol, ctx: ActiveMQContext, done: () => Promise<void>) => unknown) | undefined;
     if (startHook) await startHook.call(this, this.transportId as symbol, context, run);
     else await run();
+    if (dedupeId !== undefined && settlement.outcome === 'ack') this.remember(dedupeId);
+  }
+
+  private remember(id: string): void {
+    this.handledIds.add(id);
+    if (this.handledIds.size > this.dedupeWindow) this.handledIds.delete(this.handledIds.values().next().value!);
   }
 
   private async runEvent(handler: MessageHandler, data: unknown, context: ActiveMQContext, settlement: MessageSettlement, messageId: string): Promise<void> {

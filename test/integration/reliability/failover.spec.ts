@@ -2,10 +2,9 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { lastValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
-import { StompConnection } from '../../../lib/stomp/connection.js';
 import { parseActiveMQUri } from '../../../lib/uri/parse-uri.js';
 import { TestBroker } from '../../support/broker.js';
-import { optionsFor } from '../../support/connect.js';
+import { drainIds } from '../../support/drain.js';
 
 /** Two real brokers from the project's script, each with its own ports and store. */
 let first: TestBroker;
@@ -16,20 +15,6 @@ beforeAll(async () => {
 afterAll(async () => Promise.all([first?.clean(), second?.clean()]));
 
 const P = `failover.${process.pid}.${Date.now().toString(36)}`;
-
-/** The `nestjsMessageId`s in `/queue/<name>` of one broker, read up to a fence. */
-async function idsOn(broker: TestBroker, name: string): Promise<string[]> {
-  const consumer = await StompConnection.connect(optionsFor(broker.url));
-  await consumer.send(`/queue/${name}`, {}, 'fence', { receipt: true });
-  const ids: string[] = [];
-  await new Promise<void>((resolve) => {
-    void consumer.subscribe(`/queue/${name}`, (m) => (m.body.toString() === 'fence' ? resolve() : ids.push(m.headers['nestjsMessageId'] ?? '')), {
-      headers: { 'activemq.prefetchSize': '5000' },
-    });
-  });
-  await consumer.disconnect();
-  return ids;
-}
 
 describe('failover across two brokers', () => {
   it('moves to the second broker when the first is killed mid-stream; nothing confirmed is lost', async () => {
@@ -57,7 +42,9 @@ describe('failover across two brokers', () => {
     expect(confirmed.size).toBe(total);
     // What the first broker confirmed is in its store: restart it and read both.
     await first.restart();
-    const stored = new Set([...(await idsOn(first, `${P}.stream`)), ...(await idsOn(second, `${P}.stream`))]);
+    const onFirst = new Set(await drainIds(first.url, `${P}.stream`));
+    const onSecond = new Set(await drainIds(second.url, `${P}.stream`, new Set([...confirmed].filter((id) => !onFirst.has(id)))));
+    const stored = new Set([...onFirst, ...onSecond]);
     expect([...confirmed].filter((id) => !stored.has(id))).toEqual([]);
   }, 120_000);
 });

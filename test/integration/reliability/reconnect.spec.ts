@@ -10,6 +10,7 @@ import type { SendOutcome } from '../../../lib/producer/acknowledgements.js';
 import { StompConnection } from '../../../lib/stomp/connection.js';
 import { TestBroker } from '../../support/broker.js';
 import { optionsFor } from '../../support/connect.js';
+import { drainIds } from '../../support/drain.js';
 import { deferred, startService } from '../../support/nest.js';
 
 /** These tests crash their broker, so they have one of their own. */
@@ -22,21 +23,6 @@ afterAll(async () => broker?.clean());
 const P = `rel.${process.pid}.${Date.now().toString(36)}`;
 const emitted = (c: ClientActiveMQ, pattern: string, data: unknown) => lastValueFrom(c.emit(pattern, data), { defaultValue: undefined });
 const statusReached = (c: ClientActiveMQ, status: ActiveMQStatus) => new Promise<void>((resolve) => c.status.subscribe((s) => s === status && resolve()));
-
-/** The `nestjsMessageId` of every message in `/queue/<name>`, duplicates included (read up to a fence sent after them). */
-async function drainIds(url: string, name: string): Promise<string[]> {
-  const consumer = await StompConnection.connect(optionsFor(url));
-  await consumer.send(`/queue/${name}`, {}, 'fence', { receipt: true });
-  const ids: string[] = [];
-  await new Promise<void>((resolve) => {
-    void consumer.subscribe(`/queue/${name}`, (m) => {
-      if (m.body.toString() === 'fence') resolve();
-      else ids.push(m.headers['nestjsMessageId'] ?? '(no id)');
-    }, { headers: { 'activemq.prefetchSize': '5000' } });
-  });
-  await consumer.disconnect();
-  return ids;
-}
 
 describe('reconnection', () => {
   it('a client survives kill -9 and restart: it reports reconnecting, a send made meanwhile waits and completes', async () => {
@@ -136,7 +122,7 @@ describe('zero loss under broker crashes (acknowledged async, 10,000 durable mes
     await client.flush();
     await client.close();
 
-    const received = await drainIds(broker.url, queue);
+    const received = await drainIds(broker.url, queue, confirmed);
     const unique = new Set(received);
     const lost = [...confirmed].filter((id) => !unique.has(id));
     const duplicates = received.length - unique.size;

@@ -4,7 +4,8 @@ import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { ActiveMQContext } from '../../../lib/server/activemq.context.js';
-import { newClient, deferred, startService } from '../../support/nest.js';
+import { connect } from '../../support/connect.js';
+import { deferred, newClient, startService } from '../../support/nest.js';
 
 const P = `shutdown.${process.pid}.${Date.now().toString(36)}`;
 
@@ -54,5 +55,33 @@ describe('graceful shutdown', () => {
     await windowed.close();
     expect(confirmed).toBe(300);
     await expect(connection.closed).resolves.toBeUndefined(); // a clean DISCONNECT, not a drop
+  });
+});
+
+describe('consumer-side deduplication', () => {
+  it('with dedupeWindow, a re-sent message whose id was handled already is acknowledged, not handled again', async () => {
+    const handled: string[] = [];
+    const done = deferred();
+    @Controller()
+    class Orders {
+      @EventPattern<string>(`${P}.dedupe`)
+      on(@Payload() data: string): void {
+        handled.push(data);
+        if (data === 'last') done.resolve();
+      }
+    }
+    const service = await startService([Orders], { dedupeWindow: 100, concurrency: 1 });
+    const raw = await connect();
+    try {
+      // The same message twice, as a re-send after a lost receipt produces it, then a different one.
+      await raw.send(`/queue/${P}.dedupe`, { nestjsMessageId: 'm-1', 'content-type': 'text/plain' }, 'first', { receipt: true });
+      await raw.send(`/queue/${P}.dedupe`, { nestjsMessageId: 'm-1', 'content-type': 'text/plain' }, 'first', { receipt: true });
+      await raw.send(`/queue/${P}.dedupe`, { nestjsMessageId: 'm-2', 'content-type': 'text/plain' }, 'last', { receipt: true });
+      await done.promise;
+      expect(handled).toEqual(['first', 'last']);
+    } finally {
+      await raw.disconnect();
+      await service.close();
+    }
   });
 });
