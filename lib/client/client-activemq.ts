@@ -9,14 +9,14 @@ import { decodePayload } from '../serialization/payload-codec.js';
 import type { StompConnection } from '../stomp/connection.js';
 import { connectToFirst, type StartupPolicy } from '../stomp/connector.js';
 import { reconnect, reconnectPolicyOf, type ReconnectPolicy } from '../stomp/reconnect-policy.js';
-import { MESSAGE_ID_HEADER } from '../producer/acknowledgements.js';
+import { stampMessageId } from '../producer/acknowledgements.js';
 import type { StompError } from '../stomp/errors.js';
 import type { StompFrame } from '../stomp/frame.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
 import type { ActiveMQUriOptions } from '../uri/uri-options.js';
 import { ActiveMQConnectionLostError, ActiveMQRequestTimeoutError } from './client-activemq.errors.js';
 import { sendContext, type SendContext } from '../decorators/send-context.js';
-import { AcknowledgedSender, type ConfirmationStrategy } from '../producer/acknowledged-sender.js';
+import { AcknowledgedSender, windowBytes, type ConfirmationStrategy } from '../producer/acknowledged-sender.js';
 import type { SendOutcome } from '../producer/acknowledgements.js';
 import { ConfirmationWindow } from '../producer/confirmation-window.js';
 import { SendInDoubtError } from '../producer/errors.js';
@@ -77,6 +77,8 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private readonly reconnectPolicy: ReconnectPolicy;
   private closing = false;
   private sentIds = 0;
+  /** With `trackMessages=true`: the latest fire-and-forget sends, up to `maxCacheSize` bytes, re-sent after a reconnection. */
+  private readonly tracked: { messages: OutgoingMessage[]; bytes: number; limit: number } | undefined;
   private readonly idPrefix = randomUUID();
   private readonly messageSerializer: ActiveMQSerializer;
   private readonly messageDeserializer: ActiveMQDeserializer;
@@ -90,6 +92,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     }
     this.clientSendLayer = { ...this.settings.codeOptions, durable: options.durable };
     this.reconnectPolicy = reconnectPolicyOf(this.settings.options);
+    if (this.settings.options.trackMessages) this.tracked = { messages: [], bytes: 0, limit: this.settings.options.maxCacheSize ?? 131_072 };
     this.messageSerializer = options.serializer ?? bodyOnlySerializer;
     this.messageDeserializer = options.deserializer ?? bodyAsIsDeserializer;
     const windowSize = this.settings.options.confirmationWindowSize ?? -1;
@@ -269,6 +272,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       case SendMode.Blocking:
         return this.sendBlocking(connection, message);
       case SendMode.Async:
+        if (this.tracked) this.track(message);
         return connection.writeFrame('SEND', message.headers, message.body);
       case SendMode.AsyncAcknowledged:
         return this.acknowledged!.send(connection, message, startedAt);
@@ -283,7 +287,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
    * (`nestjsMessageId`), so a consumer can drop the duplicate if the first copy was stored.
    */
   private async sendBlocking(connection: StompConnection, message: OutgoingMessage): Promise<void> {
-    message.headers[MESSAGE_ID_HEADER] ??= this.nextMessageId();
+    stampMessageId(message.headers, () => this.nextMessageId());
     for (let current = connection; ; ) {
       try {
         await current.request('SEND', message.headers, message.body, this.callTimeout);
@@ -308,6 +312,15 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       timer = setTimeout(() => reject(new ActiveMQConnectionLostError(`the connection was not re-established within ${wait} ms (timeout); nothing was sent`)), wait);
     });
     return Promise.race([connecting, expired]).finally(() => clearTimeout(timer));
+  }
+
+  /** Keeps a fire-and-forget send for re-sending after a reconnection (Classic's `trackMessages`), the oldest dropped beyond `maxCacheSize` bytes. */
+  private track(message: OutgoingMessage): void {
+    const tracked = this.tracked!;
+    stampMessageId(message.headers, () => this.nextMessageId());
+    tracked.messages.push(message);
+    tracked.bytes += windowBytes(message);
+    while (tracked.bytes > tracked.limit && tracked.messages.length > 1) tracked.bytes -= windowBytes(tracked.messages.shift()!);
   }
 
   private nextMessageId(): string {
@@ -359,8 +372,13 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     const opened = connection;
     opened.once('close', (error: StompError | undefined) => this.onClosed(opened, error));
     // Unconfirmed sends go first, in their order; new sends wait on `reconnecting` until then.
-    const resent = await this.acknowledged?.resend(opened);
+    const resent = (await this.acknowledged?.resend(opened)) ?? 0;
     if (resent) this.logger.log(`re-sent ${resent} unconfirmed messages after reconnecting`);
+    if (this.tracked && this.tracked.messages.length > 0 && 'sendWait' in startup) {
+      const replay = this.tracked.messages;
+      this.logger.log(`re-sent ${replay.length} tracked fire-and-forget messages after reconnecting (trackMessages)`);
+      for (const message of replay) await opened.writeFrame('SEND', message.headers, message.body).catch(() => undefined);
+    }
     this.connection = opened;
     this._status$.next(ActiveMQStatus.CONNECTED);
     this.emitEvent('connect', opened.broker);

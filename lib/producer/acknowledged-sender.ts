@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OutgoingMessage } from '../client/outgoing-message.js';
 import type { StompConnection } from '../stomp/connection.js';
-import { MESSAGE_ID_HEADER } from './acknowledgements.js';
+import { stampMessageId } from './acknowledgements.js';
 import type { ConfirmationWindow, WindowEntry } from './confirmation-window.js';
 
 /**
@@ -64,7 +64,7 @@ export class AcknowledgedSender {
    */
   async send(connection: StompConnection, message: OutgoingMessage, startedAt: number): Promise<void> {
     const headers = message.headers;
-    const messageId = (headers[MESSAGE_ID_HEADER] ??= this.nextMessageId());
+    const messageId = stampMessageId(headers, () => this.nextMessageId());
     const bytes = windowBytes(message);
     const admitted = this.window.admit(bytes);
     if (admitted) await admitted;

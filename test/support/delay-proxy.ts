@@ -19,6 +19,7 @@ export class DelayProxy {
   private readonly sockets = new Set<net.Socket>();
   private readonly waiters: Array<{ matches: (f: LoggedFrame) => boolean; resolve: (f: LoggedFrame) => void }> = [];
   private holding = false;
+  private holdingRequests = false;
 
   private constructor(
     private readonly server: net.Server,
@@ -59,6 +60,18 @@ export class DelayProxy {
     this.holding = true;
   }
 
+  /** Stops forwarding what clients send (it is logged, then dropped), until `cut()`. */
+  holdRequests(): void {
+    this.holdingRequests = true;
+  }
+
+  /** Cuts every connection through the proxy, as a network failure would; new ones are forwarded normally. */
+  cut(): void {
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    this.holdingRequests = false;
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -84,6 +97,7 @@ export class DelayProxy {
     });
     client.on('data', (chunk: Buffer) => {
       parser.push(chunk);
+      if (this.holdingRequests) return;
       setTimeout(() => broker.write(chunk), this.delayMs);
     });
     broker.on('data', (chunk: Buffer) => {
