@@ -5,16 +5,14 @@ import { Observable, Subject } from 'rxjs';
 import { EventEmitter } from 'node:events';
 import { ActiveMQStatus, type ActiveMQEvents } from '../events/activemq.events.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
-import { decodePayload } from '../serialization/payload-codec.js';
 import type { StompConnection } from '../stomp/connection.js';
 import { connectToFirst, type StartupPolicy } from '../stomp/connector.js';
 import { reconnect, reconnectPolicyOf, type ReconnectPolicy } from '../stomp/reconnect-policy.js';
 import { stampMessageId } from '../producer/acknowledgements.js';
 import type { StompError } from '../stomp/errors.js';
-import type { StompFrame } from '../stomp/frame.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
 import type { ActiveMQUriOptions } from '../uri/uri-options.js';
-import { ActiveMQConnectionLostError, ActiveMQRequestTimeoutError } from './client-activemq.errors.js';
+import { ActiveMQConnectionLostError } from './client-activemq.errors.js';
 import { sendContext, type SendContext } from '../decorators/send-context.js';
 import { AcknowledgedSender, windowBytes, type ConfirmationStrategy } from '../producer/acknowledged-sender.js';
 import type { SendOutcome } from '../producer/acknowledgements.js';
@@ -24,7 +22,7 @@ import { resolveSendMode, SendMode } from '../producer/send-mode.js';
 import { ActiveMQTransaction, runInTransactionScope } from '../producer/transaction.js';
 import { StompTimeoutError } from '../stomp/errors.js';
 import { buildOutgoingMessage, recordOptionsOf, type OutgoingMessage } from './outgoing-message.js';
-import { REPLY_HEADER, ReplyKind } from './reply-protocol.js';
+import { ReplyRouter } from './reply-router.js';
 
 /** Options of {@link ClientActiveMQ}: the connection settings, and how messages are sent. */
 export interface ActiveMQClientOptions extends ActiveMQConnectionSettings {
@@ -44,12 +42,6 @@ export interface ActiveMQClientOptions extends ActiveMQConnectionSettings {
 
 const CLIENT_KEYS = ['durable', 'requestTimeout', 'serializer', 'deserializer', 'confirmationStrategy', 'confirmationBatchSize', 'closeTimeout'];
 
-interface PendingRequest {
-  readonly pattern: string;
-  readonly callback: (packet: WritePacket) => void;
-  timer: NodeJS.Timeout | undefined;
-}
-
 /**
  * A Nest `ClientProxy` for ActiveMQ. `send()` is request/reply over a temporary reply queue with
  * a `correlation-id` per request (the JMS convention); `emit()` publishes an event to the
@@ -62,7 +54,6 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private readonly logger = new Logger(ClientActiveMQ.name);
   private readonly settings: ResolvedSettings;
   private readonly events = new EventEmitter();
-  private readonly pending = new Map<string, PendingRequest>();
   /** Connection-scoped on ActiveMQ: each connection gets its own queue under this name. */
   private readonly replyTo = '/temp-queue/nestjs-replies';
   private readonly requestTimeout: number;
@@ -81,7 +72,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private readonly tracked: { messages: OutgoingMessage[]; bytes: number; limit: number } | undefined;
   private readonly idPrefix = randomUUID();
   private readonly messageSerializer: ActiveMQSerializer;
-  private readonly messageDeserializer: ActiveMQDeserializer;
+  private readonly replies: ReplyRouter;
 
   constructor(protected readonly options: ActiveMQClientOptions = {}) {
     super();
@@ -94,7 +85,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     this.reconnectPolicy = reconnectPolicyOf(this.settings.options);
     if (this.settings.options.trackMessages) this.tracked = { messages: [], bytes: 0, limit: this.settings.options.maxCacheSize ?? 131_072 };
     this.messageSerializer = options.serializer ?? bodyOnlySerializer;
-    this.messageDeserializer = options.deserializer ?? bodyAsIsDeserializer;
+    this.replies = new ReplyRouter(options.deserializer ?? bodyAsIsDeserializer);
     const windowSize = this.settings.options.confirmationWindowSize ?? -1;
     if (windowSize > 0) {
       const strategy = options.confirmationStrategy ?? 'transaction';
@@ -123,7 +114,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     this.closing = true;
     await this.reconnecting?.catch(() => undefined);
     const connection = this.connection ?? (await this.connecting?.catch(() => undefined));
-    this.failPending(new ActiveMQConnectionLostError('the client was closed before the reply arrived'));
+    this.replies.failAll(new ActiveMQConnectionLostError('the client was closed before the reply arrived'));
     if (connection) await connection.disconnect();
     this._status$.next(ActiveMQStatus.CLOSED);
   }
@@ -166,7 +157,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
 
   /** Requests waiting for their reply. */
   get pendingRequests(): number {
-    return this.pending.size;
+    return this.replies.size;
   }
 
   /** The STOMP connection. Throws before `connect()`. */
@@ -197,12 +188,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       callback({ err });
       return () => {};
     }
-    const correlationId = randomUUID();
-    const request: PendingRequest = { pattern, callback, timer: undefined };
-    request.timer = setTimeout(() => {
-      if (this.pending.delete(correlationId)) callback({ err: new ActiveMQRequestTimeoutError(pattern, this.requestTimeout) });
-    }, this.requestTimeout);
-    this.pending.set(correlationId, request);
+    const correlationId = this.replies.register(pattern, callback, this.requestTimeout);
     const headers = {
       expires: String(Date.now() + this.requestTimeout),
       ...message.headers,
@@ -211,16 +197,8 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     };
     connection
       .send(message.destination, headers, message.body, message.durable ? { receipt: true, timeout: this.callTimeout } : {})
-      .catch((err: unknown) => {
-        const waiting = this.pending.get(correlationId);
-        if (!waiting) return;
-        this.forget(correlationId, waiting);
-        callback({ err });
-      });
-    return () => {
-      const waiting = this.pending.get(correlationId);
-      if (waiting) this.forget(correlationId, waiting);
-    };
+      .catch((err: unknown) => this.replies.fail(correlationId, err));
+    return () => this.replies.forget(correlationId);
   }
 
   /**
@@ -363,7 +341,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
         'sendWait' in startup
           ? await reconnect(this.settings.brokers, startup, () => this.closing, (attempt) => this.logger.log(`reconnecting (attempt ${attempt})`))
           : await connectToFirst(this.settings.brokers, startup);
-      await connection.subscribe(this.replyTo, (reply) => this.onReply(reply));
+      await connection.subscribe(this.replyTo, (reply) => this.replies.route(reply));
     } catch (error) {
       connection?.destroy();
       this._status$.next(ActiveMQStatus.DISCONNECTED);
@@ -385,36 +363,10 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     return opened;
   }
 
-  private onReply(message: StompFrame): void {
-    const correlationId = message.headers['correlation-id'] ?? '';
-    const request = this.pending.get(correlationId);
-    if (!request) return; // its caller gave up (timeout or unsubscribe)
-    const kind = message.headers[REPLY_HEADER] ?? ReplyKind.Last; // a JMS replier sends one plain reply
-    let value: unknown;
-    try {
-      value = this.messageDeserializer.deserialize(decodePayload(message), { channel: request.pattern, headers: message.headers });
-    } catch (err) {
-      this.forget(correlationId, request);
-      request.callback({ err });
-      return;
-    }
-    if (kind !== ReplyKind.Next) this.forget(correlationId, request);
-    switch (kind) {
-      case ReplyKind.Next:
-        return request.callback({ response: value });
-      case ReplyKind.End:
-        return request.callback({ response: undefined, isDisposed: true });
-      case ReplyKind.Error:
-        return request.callback({ err: value });
-      default:
-        return request.callback({ response: value, isDisposed: true });
-    }
-  }
-
   private onClosed(connection: StompConnection, error: StompError | undefined): void {
     if (this.connection !== connection && this.connection !== undefined) return;
     this.connection = undefined;
-    this.failPending(
+    this.replies.failAll(
       new ActiveMQConnectionLostError(`the connection to ${connection.broker} ended before the reply arrived${error ? `: ${error.message}` : ''}`, { cause: error }),
     );
     this._status$.next(this.closing ? ActiveMQStatus.CLOSED : ActiveMQStatus.DISCONNECTED);
@@ -432,18 +384,6 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       this.acknowledged?.failAll(failure);
       this._status$.next(this.closing ? ActiveMQStatus.CLOSED : ActiveMQStatus.DISCONNECTED);
     });
-  }
-
-  private failPending(error: Error): void {
-    for (const [correlationId, request] of this.pending) {
-      this.forget(correlationId, request);
-      request.callback({ err: error });
-    }
-  }
-
-  private forget(correlationId: string, request: PendingRequest): void {
-    clearTimeout(request.timer);
-    this.pending.delete(correlationId);
   }
 
   private emitEvent<K extends keyof ActiveMQEvents>(event: K, ...args: Parameters<ActiveMQEvents[K]>): void {

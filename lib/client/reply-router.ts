@@ -1,0 +1,86 @@
+import type { WritePacket } from '@nestjs/microservices';
+import { randomUUID } from 'node:crypto';
+import type { ActiveMQDeserializer } from '../serialization/activemq-serializers.js';
+import { decodePayload } from '../serialization/payload-codec.js';
+import type { StompFrame } from '../stomp/frame.js';
+import { ActiveMQRequestTimeoutError } from './client-activemq.errors.js';
+import { REPLY_HEADER, ReplyKind } from './reply-protocol.js';
+
+interface PendingRequest {
+  readonly pattern: string;
+  readonly callback: (packet: WritePacket) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * Matches replies to the requests waiting for them, by `correlation-id` (the JMS convention), and
+ * turns each reply into the packet Nest's `send()` expects: a value, the last value, the end of
+ * a stream, or an error. A request is forgotten when answered, timed out or given up on.
+ */
+export class ReplyRouter {
+  private readonly pending = new Map<string, PendingRequest>();
+
+  constructor(private readonly deserializer: ActiveMQDeserializer) {}
+
+  /** Requests waiting for their reply. */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Waits for the reply to a new request; after `timeoutMs` the callback gets an `ActiveMQRequestTimeoutError`. */
+  register(pattern: string, callback: (packet: WritePacket) => void, timeoutMs: number): string {
+    const correlationId = randomUUID();
+    const timer = setTimeout(() => {
+      if (this.pending.delete(correlationId)) callback({ err: new ActiveMQRequestTimeoutError(pattern, timeoutMs) });
+    }, timeoutMs);
+    this.pending.set(correlationId, { pattern, callback, timer });
+    return correlationId;
+  }
+
+  /** Stops waiting for a reply (the caller unsubscribed). */
+  forget(correlationId: string): void {
+    const request = this.pending.get(correlationId);
+    if (!request) return;
+    clearTimeout(request.timer);
+    this.pending.delete(correlationId);
+  }
+
+  /** Fails one waiting request. */
+  fail(correlationId: string, err: unknown): void {
+    const request = this.pending.get(correlationId);
+    if (!request) return;
+    this.forget(correlationId);
+    request.callback({ err });
+  }
+
+  /** Fails every waiting request. */
+  failAll(err: Error): void {
+    for (const correlationId of [...this.pending.keys()]) this.fail(correlationId, err);
+  }
+
+  /** Hands a reply to its request; a reply nobody waits for any more is dropped. */
+  route(message: StompFrame): void {
+    const correlationId = message.headers['correlation-id'] ?? '';
+    const request = this.pending.get(correlationId);
+    if (!request) return; // its caller gave up (timeout or unsubscribe)
+    const kind = message.headers[REPLY_HEADER] ?? ReplyKind.Last; // a JMS replier sends one plain reply
+    let value: unknown;
+    try {
+      value = this.deserializer.deserialize(decodePayload(message), { channel: request.pattern, headers: message.headers });
+    } catch (err) {
+      this.fail(correlationId, err);
+      return;
+    }
+    if (kind !== ReplyKind.Next) this.forget(correlationId);
+    switch (kind) {
+      case ReplyKind.Next:
+        return request.callback({ response: value });
+      case ReplyKind.End:
+        return request.callback({ response: undefined, isDisposed: true });
+      case ReplyKind.Error:
+        return request.callback({ err: value });
+      default:
+        return request.callback({ response: value, isDisposed: true });
+    }
+  }
+}
