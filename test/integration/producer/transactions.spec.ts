@@ -6,7 +6,7 @@ import { DurableSend, Transactional } from '../../../lib/decorators/send-decorat
 import type { StompFrame } from '../../../lib/stomp/frame.js';
 import { parseActiveMQUri } from '../../../lib/uri/parse-uri.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
-import { collector, connect } from '../../support/connect.js';
+import { connect } from '../../support/connect.js';
 import { DelayProxy } from '../../support/delay-proxy.js';
 
 const P = `tx.${process.pid}.${Date.now().toString(36)}`;
