@@ -7,7 +7,7 @@ import { ActiveMQStatus, type ActiveMQEvents } from '../events/activemq.events.j
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
 import type { StompConnection } from '../stomp/connection.js';
 import { connectToFirst, type StartupPolicy } from '../stomp/connector.js';
-import { reconnect, reconnectPolicyOf, type ReconnectPolicy } from '../stomp/reconnect-policy.js';
+import { reconnect, reconnectPolicyOf, watchPrimary, type ReconnectPolicy } from '../stomp/reconnect-policy.js';
 import { stampMessageId } from '../producer/acknowledgements.js';
 import type { StompError } from '../stomp/errors.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
@@ -95,7 +95,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       const batchSize = options.confirmationBatchSize ?? 500;
       if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`confirmationBatchSize must be a whole number >= 1, got ${String(batchSize)}`);
       const window = new ConfirmationWindow(windowSize, (outcome) => this.outcomes.next(outcome));
-      this.acknowledged = new AcknowledgedSender(window, strategy, batchSize, this.callTimeout, this.reconnectPolicy.enabled);
+      this.acknowledged = new AcknowledgedSender(window, strategy, batchSize, this.callTimeout, this.reconnectPolicy.enabled, this.settings.options.duplicateDetection ?? false);
     }
   }
 
@@ -265,7 +265,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
    * (`nestjsMessageId`), so a consumer can drop the duplicate if the first copy was stored.
    */
   private async sendBlocking(connection: StompConnection, message: OutgoingMessage): Promise<void> {
-    stampMessageId(message.headers, () => this.nextMessageId());
+    stampMessageId(message.headers, () => this.nextMessageId(), this.settings.options.duplicateDetection ?? false);
     for (let current = connection; ; ) {
       try {
         await current.request('SEND', message.headers, message.body, this.callTimeout);
@@ -295,7 +295,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   /** Keeps a fire-and-forget send for re-sending after a reconnection (Classic's `trackMessages`), the oldest dropped beyond `maxCacheSize` bytes. */
   private track(message: OutgoingMessage): void {
     const tracked = this.tracked!;
-    stampMessageId(message.headers, () => this.nextMessageId());
+    stampMessageId(message.headers, () => this.nextMessageId(), this.settings.options.duplicateDetection ?? false);
     tracked.messages.push(message);
     tracked.bytes += windowBytes(message);
     while (tracked.bytes > tracked.limit && tracked.messages.length > 1) tracked.bytes -= windowBytes(tracked.messages.shift()!);
@@ -360,7 +360,34 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     this.connection = opened;
     this._status$.next(ActiveMQStatus.CONNECTED);
     this.emitEvent('connect', opened.broker);
+    watchPrimary(this.settings.brokers, opened, this.reconnectPolicy, (primary) => void this.moveTo(primary, opened));
     return opened;
+  }
+
+  /**
+   * `priorityBackup`: the first broker is back. Sends wait while the backup's confirmations are
+   * drained (up to `closeTimeout`), the backup is DISCONNECTed, and the client carries on with the
+   * first broker; what is still unconfirmed is re-sent there.
+   */
+  private async moveTo(primary: StompConnection, backup: StompConnection): Promise<void> {
+    if (this.connection !== backup || this.closing) return primary.destroy();
+    const moved = (async () => {
+      await primary.subscribe(this.replyTo, (reply) => this.replies.route(reply));
+      if (this.acknowledged) await this.flushWithin(this.options.closeTimeout ?? 10_000);
+      await backup.disconnect();
+      primary.once('close', (error: StompError | undefined) => this.onClosed(primary, error));
+      await this.acknowledged?.resend(primary);
+      this.connection = primary;
+      this._status$.next(ActiveMQStatus.CONNECTED);
+      this.emitEvent('connect', primary.broker);
+      this.logger.log(`moved back to ${primary.broker} (priorityBackup)`);
+      return primary;
+    })();
+    this.reconnecting = moved.finally(() => (this.reconnecting = undefined));
+    await moved.catch((error: Error) => {
+      this.logger.warn(`could not move back to ${primary.broker}: ${error.message}`);
+      primary.destroy();
+    });
   }
 
   private onClosed(connection: StompConnection, error: StompError | undefined): void {

@@ -56,6 +56,8 @@ export class AcknowledgedSender {
      * confirmation is then kept and written again (`resend`), not failed.
      */
     private readonly resendOnReconnect: boolean,
+    /** Also stamp `_AMQ_DUPL_ID`, for Artemis' duplicate detection. */
+    private readonly duplicateDetection = false,
   ) {}
 
   /**
@@ -64,7 +66,7 @@ export class AcknowledgedSender {
    */
   async send(connection: StompConnection, message: OutgoingMessage, startedAt: number): Promise<void> {
     const headers = message.headers;
-    const messageId = stampMessageId(headers, () => this.nextMessageId());
+    const messageId = stampMessageId(headers, () => this.nextMessageId(), this.duplicateDetection);
     const bytes = windowBytes(message);
     const admitted = this.window.admit(bytes);
     if (admitted) await admitted;

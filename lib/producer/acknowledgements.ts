@@ -30,9 +30,9 @@ export const MESSAGE_ID_HEADER = 'nestjsMessageId';
 /** Artemis' duplicate-detection header (semantics §6): a re-send with the same value is dropped by the broker. */
 export const ARTEMIS_DUPLICATE_ID_HEADER = '_AMQ_DUPL_ID';
 
-/** Gives a tracked send its stable id, under both headers; returns the id. */
-export function stampMessageId(headers: Record<string, string>, next: () => string): string {
+/** Gives a tracked send its stable id (also as `_AMQ_DUPL_ID` with `duplicateDetection`); returns the id. */
+export function stampMessageId(headers: Record<string, string>, next: () => string, duplicateDetection: boolean): string {
   const id = (headers[MESSAGE_ID_HEADER] ??= next());
-  headers[ARTEMIS_DUPLICATE_ID_HEADER] = id;
+  if (duplicateDetection) headers[ARTEMIS_DUPLICATE_ID_HEADER] = id;
   return id;
 }

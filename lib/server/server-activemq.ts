@@ -9,7 +9,7 @@ import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, ty
 import { decodePayload, encodePayload, PayloadDecodeError } from '../serialization/payload-codec.js';
 import type { StompConnection } from '../stomp/connection.js';
 import { connectToFirst } from '../stomp/connector.js';
-import { reconnect, reconnectPolicyOf } from '../stomp/reconnect-policy.js';
+import { reconnect, reconnectPolicyOf, watchPrimary } from '../stomp/reconnect-policy.js';
 import type { StompError } from '../stomp/errors.js';
 import type { StompFrame, StompHeaders } from '../stomp/frame.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
@@ -112,7 +112,15 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   async close(): Promise<void> {
     this.closing = true;
     for (const consumer of this.consumers) consumer.gate.stop();
-    const timeout = this.options.closeTimeout ?? 10_000;
+    await this.drainHandlers(this.options.closeTimeout ?? 10_000);
+    this.consumers.length = 0;
+    await this.connection?.disconnect();
+    this.connection = undefined;
+    this._status$.next(ActiveMQStatus.CLOSED);
+  }
+
+  /** Waits up to `timeout` ms for the handlers in flight. */
+  private async drainHandlers(timeout: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const drained = Promise.all(this.consumers.map((c) => c.gate.idle()));
     const expired = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout)));
@@ -120,10 +128,6 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       this.logger.warn(`closing with handlers still running after ${timeout} ms; their messages will be redelivered`);
     }
     clearTimeout(timer);
-    this.consumers.length = 0;
-    await this.connection?.disconnect();
-    this.connection = undefined;
-    this._status$.next(ActiveMQStatus.CLOSED);
   }
 
   on<K extends keyof ActiveMQEvents>(event: K, callback: ActiveMQEvents[K]): void {
@@ -166,6 +170,22 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     }
     this._status$.next(ActiveMQStatus.CONNECTED);
     this.emitEvent('connect', connection.broker);
+    watchPrimary(this.settings.brokers, connection, reconnectPolicyOf(this.settings.options), (primary) => void this.moveTo(primary, connection));
+  }
+
+  /**
+   * `priorityBackup`: the first broker is back. Stop taking messages from the backup, let the
+   * handlers in flight finish (up to `closeTimeout`), DISCONNECT it, and consume from the first.
+   */
+  private async moveTo(primary: StompConnection, backup: StompConnection): Promise<void> {
+    if (this.connection !== backup || this.closing) return primary.destroy();
+    for (const consumer of this.consumers) consumer.gate.stop();
+    await this.drainHandlers(this.options.closeTimeout ?? 10_000);
+    await backup.disconnect();
+    await this.attach(async () => primary).then(
+      () => this.logger.log(`moved back to ${primary.broker} (priorityBackup)`),
+      (error: Error) => this.logger.error(`could not move back to ${primary.broker}: ${error.message}`),
+    );
   }
 
   private async subscribe(connection: StompConnection, pattern: string): Promise<void> {

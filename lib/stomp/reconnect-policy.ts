@@ -17,6 +17,8 @@ export interface ReconnectPolicy {
   readonly randomize: boolean;
   /** Milliseconds a send waits for the connection to come back before it fails. */
   readonly sendWait: number;
+  /** While on a backup broker, go back to the first one of the list as soon as it answers (Classic's `priorityBackup`). */
+  readonly priorityBackup: boolean;
 }
 
 /**
@@ -37,7 +39,44 @@ export function reconnectPolicyOf(options: ActiveMQUriOptions): ReconnectPolicy 
     multiplier: options.useExponentialBackOff === false ? 1 : (options.reconnectDelayExponent ?? options.retryIntervalMultiplier ?? 2),
     randomize: options.randomize ?? false,
     sendWait: timeout >= 0 ? timeout : (options.callTimeout ?? 30_000),
+    priorityBackup: options.priorityBackup ?? false,
   };
+}
+
+/**
+ * With `priorityBackup`, while connected to a backup: tries the first broker of the list every
+ * `max(initialDelay, 500)` ms and hands the connection to `onUp` once it answers. Returns a
+ * function that stops watching.
+ */
+export function watchPrimary(brokers: readonly StompConnectionOptions[], current: StompConnection, policy: ReconnectPolicy, onUp: (primary: StompConnection) => void): () => void {
+  const primary = brokers[0];
+  if (!policy.priorityBackup || brokers.length < 2 || !primary || current.broker === brokerKey(primary)) return () => {};
+  let stopped = false;
+  let trying = false;
+  const timer = setInterval(() => {
+    if (trying || stopped) return;
+    trying = true;
+    connectToFirst([primary], { retries: 0 }).then(
+      (connection) => {
+        trying = false;
+        if (stopped || current.isClosed) return connection.destroy();
+        stop();
+        onUp(connection);
+      },
+      () => (trying = false),
+    );
+  }, Math.max(policy.initialDelay, 500));
+  timer.unref();
+  const stop = () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+  current.once('close', stop);
+  return stop;
+}
+
+function brokerKey(options: StompConnectionOptions): string {
+  return `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
 }
 
 /**

@@ -72,6 +72,7 @@ const SPELLINGS: ReadonlyArray<readonly [readonly string[], ParameterTarget, Par
   [['priorityBackup'], 'priorityBackup', bool],
   [['trackMessages'], 'trackMessages', bool],
   [['maxCacheSize'], 'maxCacheSize', count],
+  [['duplicateDetection'], 'duplicateDetection', bool],
   // Reconnection, Artemis
   [['reconnectAttempts'], 'reconnectAttempts', countOrUnbounded],
   [['initialConnectAttempts'], 'initialConnectAttempts', countOrUnbounded],

@@ -66,6 +66,8 @@ export interface ActiveMQUriOptions {
   readonly priorityBackup?: boolean;
   readonly trackMessages?: boolean;
   readonly maxCacheSize?: number;
+  /** Tracked sends also carry `_AMQ_DUPL_ID` (their id), so that Artemis drops re-sent duplicates itself. */
+  readonly duplicateDetection?: boolean;
 
   // Reconnection, Artemis spelling (semantics §2)
   readonly reconnectAttempts?: number;
