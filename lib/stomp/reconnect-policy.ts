@@ -93,7 +93,10 @@ export async function reconnect(
   let lastError: unknown;
   for (let attempt = 1; policy.maxAttempts < 0 || attempt <= policy.maxAttempts; attempt++) {
     onAttempt(attempt, delay);
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    // Slept in short slices, so that closing the client does not wait out a long backoff.
+    for (let slept = 0; slept < delay && !cancelled(); slept += 100) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, delay - slept)));
+    }
     if (cancelled()) break;
     try {
       return await connectToFirst(policy.randomize ? shuffled(brokers) : brokers, { retries: 0 });
