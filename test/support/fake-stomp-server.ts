@@ -9,6 +9,7 @@ export type FakeBehaviour = (socket: net.Socket, received: string, chunk: number
  */
 export class FakeStompServer {
   private readonly sockets = new Set<net.Socket>();
+  private readonly waiters: Array<{ count: number; resolve: () => void }> = [];
   connections = 0;
 
   private constructor(private readonly server: net.Server) {}
@@ -19,6 +20,10 @@ export class FakeStompServer {
     server.on('connection', (socket) => {
       fake.connections++;
       fake.sockets.add(socket);
+      for (const waiter of fake.waiters.filter((w) => fake.connections >= w.count)) {
+        fake.waiters.splice(fake.waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
       socket.on('error', () => {});
       let text = '';
       let chunks = 0;
@@ -29,6 +34,12 @@ export class FakeStompServer {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;
+  }
+
+  /** Resolves once `count` clients have connected in all. */
+  connected(count: number): Promise<void> {
+    if (this.connections >= count) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ count, resolve }));
   }
 
   get port(): number {

@@ -105,13 +105,19 @@ describe('zero loss under broker crashes (acknowledged async, 10,000 durable mes
     const client = new ClientActiveMQ({ uri: `${broker.url}?jms.useAsyncSend=true&confirmationWindowSize=262144&initialReconnectDelay=50&maxReconnectDelay=500&timeout=120000` });
     const confirmed = new Set<string>();
     const failed: SendOutcome[] = [];
-    client.acknowledgements().subscribe((o) => (o.status === 'confirmed' ? confirmed.add(o.messageId) : failed.push(o)));
+    const reached: Array<{ at: number; resolve: () => void }> = [];
+    client.acknowledgements().subscribe((o) => {
+      if (o.status === 'confirmed') confirmed.add(o.messageId);
+      else failed.push(o);
+      while (reached.length > 0 && confirmed.size >= reached[0]!.at) reached.shift()!.resolve();
+    });
+    const confirmations = (at: number) => (confirmed.size >= at ? Promise.resolve() : new Promise<void>((resolve) => reached.push({ at, resolve })));
     // Crash at random points of the run.
     const crashAt = [0, 1, 2].map((i) => Math.floor(((i + Math.random()) * total) / 3.5)).sort((a, b) => a - b);
     let crashes = 0;
     const chaos = (async () => {
       for (const at of crashAt) {
-        while (confirmed.size < at) await new Promise((resolve) => setTimeout(resolve, 5));
+        await confirmations(at);
         await broker.kill();
         crashes++;
         await broker.restart();

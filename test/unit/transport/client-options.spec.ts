@@ -1,0 +1,35 @@
+import { describe, expect, it } from '@jest/globals';
+import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
+import { ServerActiveMQ } from '../../../lib/server/server-activemq.js';
+import { InvalidUriError, InvalidUriParameterError, UnknownUriParameterError } from '../../../lib/uri/errors.js';
+
+/** Options are checked when a client or server is built, before anything connects. */
+describe('client and server options', () => {
+  it.each([
+    [{ requestTimeout: 0 }, /requestTimeout must be a positive whole number/],
+    [{ confirmationWindowSize: 1000, confirmationStrategy: 'sometimes' as never }, /confirmationStrategy must be 'transaction' or 'receipt'/],
+    [{ confirmationWindowSize: 1000, confirmationBatchSize: 0 }, /confirmationBatchSize must be a whole number >= 1/],
+    [{ confirmationWindowSiz: 1000 } as never, /'confirmationWindowSiz' is not a known parameter; did you mean 'confirmationWindowSize'\?/],
+  ])('ClientActiveMQ refuses %j', (options, message) => {
+    expect(() => new ClientActiveMQ(options)).toThrow(message);
+  });
+
+  it.each([
+    ['stomp://h:1?duplicateDetection=maybe', InvalidUriParameterError],
+    ['stomp://h:1?trackMessages=1', InvalidUriParameterError],
+    ['stomp://h:1?priorityBackup=yes', InvalidUriParameterError],
+    ['stomp://h:1?maxReconnectAttempts=-2', InvalidUriParameterError],
+    ['stomp://h:1?priorityBackp=true', UnknownUriParameterError],
+    ['vm://localhost', InvalidUriError],
+  ])('ClientActiveMQ refuses the URI %s', (uri, type) => {
+    expect(() => new ClientActiveMQ({ uri })).toThrow(type);
+  });
+
+  it.each([
+    [{ dedupeWindow: -1 }, /dedupeWindow must be a whole number >= 0/],
+    [{ prefetch: 0 }, /prefetch must be a whole number >= 1/],
+    [{ consumerGroup: 'a b' }, /consumerGroup 'a b'/],
+  ])('ServerActiveMQ refuses %j', (options, message) => {
+    expect(() => new ServerActiveMQ(options)).toThrow(message);
+  });
+});
