@@ -45,13 +45,16 @@ function mapPattern(pattern: string): string {
 export function subscriptionOf(pattern: string, consumerGroup?: string): string {
   const destination = destinationOf(pattern);
   const virtual = /^\/topic\/(VirtualTopic\..+)$/.exec(destination);
-  if (virtual && consumerGroup !== undefined) {
-    if (!/^[A-Za-z0-9_-]+$/.test(consumerGroup)) {
-      throw new TypeError(`consumerGroup '${consumerGroup}' may hold only letters, digits, '_' and '-'`);
-    }
-    return `/queue/Consumer.${consumerGroup}.${virtual[1]}`;
-  }
+  if (virtual && consumerGroup !== undefined) return `/queue/Consumer.${checkConsumerGroup(consumerGroup)}.${virtual[1]}`;
   return destination;
+}
+
+/** A consumer group becomes part of a queue name: letters, digits, '_' and '-' only. */
+export function checkConsumerGroup(consumerGroup: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(consumerGroup)) {
+    throw new TypeError(`consumerGroup '${consumerGroup}' may hold only letters, digits, '_' and '-'`);
+  }
+  return consumerGroup;
 }
 
 function safeName(name: string): string {

@@ -309,9 +309,10 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private transactionIn(context: SendContext): Promise<ActiveMQTransaction> {
     return context.transactionScope!.transactionFor(this, async () =>
       ActiveMQTransaction.begin(await this.connect(), this.callTimeout, async (transaction, pattern, data) => {
-        const record = recordOptionsOf(data);
+        // The same precedence as every send; inside a transaction only durability is left to decide.
+        const { durable } = resolveSendMode({ record: recordOptionsOf(data), decorator: context.options, client: this.clientSendLayer, inTransaction: true });
         const message = buildOutgoingMessage(this.normalizePattern(pattern), data, this.messageSerializer, {
-          durable: record.durable ?? context.options?.durable ?? this.options.durable ?? true,
+          durable,
           priority: context.options?.priority,
           timeToLive: context.options?.timeToLive,
         });

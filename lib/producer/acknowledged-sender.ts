@@ -99,7 +99,6 @@ export class AcknowledgedSender {
       if (unconfirmed.connection === connection || unconfirmed.entry.outcome) continue;
       unconfirmed.connection = connection;
       delete unconfirmed.message.headers['transaction'];
-      delete unconfirmed.message.headers['receipt'];
       await this.write(unconfirmed).catch(() => undefined); // a failure here is settled through its batch
       count++;
     }

@@ -3,7 +3,7 @@ import { Server, type CustomTransportStrategy, type MessageHandler, type WritePa
 import { EventEmitter } from 'node:events';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { REPLY_HEADER, ReplyKind } from '../client/reply-protocol.js';
-import { subscriptionOf } from '../destination.js';
+import { checkConsumerGroup, subscriptionOf } from '../destination.js';
 import { ActiveMQStatus, ActiveMQTransport, type ActiveMQEvents } from '../events/activemq.events.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
 import { decodePayload, encodePayload, PayloadDecodeError } from '../serialization/payload-codec.js';
@@ -97,7 +97,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     if (!Number.isInteger(this.dedupeWindow) || this.dedupeWindow < 0) throw new RangeError(`dedupeWindow must be a whole number >= 0, got ${String(options.dedupeWindow)}`);
     this.replySerializer = options.serializer ?? bodyOnlySerializer;
     this.bodyDeserializer = options.deserializer ?? bodyAsIsDeserializer;
-    if (options.consumerGroup !== undefined) subscriptionOf('VirtualTopic.check', options.consumerGroup);
+    if (options.consumerGroup !== undefined) checkConsumerGroup(options.consumerGroup);
   }
 
   /** Connects and subscribes one consumer per handler pattern; `callback(error)` if that fails. */
