@@ -20,7 +20,11 @@ import { MessageSettlement } from './settlement.js';
 
 /** Options of {@link ServerActiveMQ}. */
 export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
-  /** Messages the broker may push to each subscription before acks (`activemq.prefetchSize`). Default 32. */
+  /**
+   * Messages the broker may push to each subscription before acks (`activemq.prefetchSize`).
+   * Default: `concurrency`, as messages prefetched beyond what can run only wait here while
+   * another instance could run them (and, measured, stall request/reply on a broker with Nagle on).
+   */
   readonly prefetch?: number;
   /** Handlers in flight per subscription. Default 16; 1 keeps a queue's order. */
   readonly concurrency?: number;
@@ -50,6 +54,11 @@ const NO_HANDLER = 'There is no matching message handler defined in the remote s
 interface Consumer {
   readonly pattern: string;
   readonly gate: ConcurrencyGate;
+  /**
+   * The pattern's handler, looked up once: Nest's lookup tries `JSON.parse` on the pattern and
+   * throws for every plain string, a cost paid on each message otherwise.
+   */
+  handler?: MessageHandler;
 }
 
 /**
@@ -87,7 +96,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     this.settings = resolveSettings(options, SERVER_KEYS, 'ServerActiveMQ');
     this.transportId = options.transportId ?? ActiveMQTransport;
     this.concurrency = positiveInteger('concurrency', options.concurrency ?? 16);
-    this.prefetch = positiveInteger('prefetch', options.prefetch ?? this.settings.options.prefetchSize ?? 32);
+    this.prefetch = positiveInteger('prefetch', options.prefetch ?? this.settings.options.prefetchSize ?? this.concurrency);
     const ackMode = options.ackMode ?? 'auto-after-handler';
     if (ackMode !== 'auto-after-handler' && ackMode !== 'manual') {
       throw new TypeError(`ackMode must be 'auto-after-handler' or 'manual', got '${String(ackMode)}'`);
@@ -192,18 +201,19 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const consumer: Consumer = { pattern, gate: new ConcurrencyGate(this.concurrency) };
     this.consumers.push(consumer);
     const destination = subscriptionOf(pattern, this.options.consumerGroup);
-    await connection.subscribe(destination, (message) => consumer.gate.run(() => this.handle(connection, pattern, message)), {
+    await connection.subscribe(destination, (message) => consumer.gate.run(() => this.handle(connection, consumer, message)), {
       ack: 'client-individual',
       headers: { 'activemq.prefetchSize': String(this.prefetch) },
     });
     this.logger.log(`consuming ${destination} for '${pattern}'`);
   }
 
-  private async handle(connection: StompConnection, pattern: string, message: StompFrame): Promise<void> {
+  private async handle(connection: StompConnection, consumer: Consumer, message: StompFrame): Promise<void> {
+    const pattern = consumer.pattern;
     const settlement = new MessageSettlement(connection, message, this.blockOnAcknowledgeMs);
     const context = new ActiveMQContext([message, pattern, settlement, this.manualAck]);
     const replyTo = message.headers['reply-to'];
-    const handler = this.getHandlerByPattern(pattern);
+    const handler = (consumer.handler ??= this.getHandlerByPattern(pattern) ?? undefined);
     const messageId = message.headers['message-id'] ?? '(no message-id)';
     if (!handler) {
       this.logger.error(`no handler for '${pattern}'; message ${messageId} rejected`);
@@ -286,7 +296,13 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     this.onProcessingEndHook?.(this.transportId!, context);
   }
 
-  /** Sends one reply packet; a reply that cannot be delivered (the requester is gone) is logged, not fatal. */
+  /**
+   * Sends one reply packet and waits for its receipt, so that a reply to a vanished temporary
+   * queue fails alone (ActiveMQ answers an ERROR) and not the connection. The request's ACK waits
+   * for it too: then the broker always has something of ours to answer, which matters on a broker
+   * that keeps Nagle's algorithm on (ActiveMQ's default): measured, not waiting left each reply
+   * stalled by the 40 ms delayed-ACK timer.
+   */
   private async reply(connection: StompConnection, request: StompFrame, replyTo: string, packet: WritePacket): Promise<void> {
     let kind: ReplyKind;
     let value: unknown;
@@ -305,11 +321,15 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       const headers: StompHeaders = { ...encoded.headers, persistent: 'false', [REPLY_HEADER]: kind };
       const correlationId = request.headers['correlation-id'];
       if (correlationId !== undefined) headers['correlation-id'] = correlationId;
-      // With a receipt, so that a reply to a vanished temporary queue fails alone, not the connection.
-      await connection.send(replyTo, headers, encoded.body, { receipt: true, timeout: this.settings.options.callTimeout ?? 30_000 });
+      // No timer of its own: a connection that dies rejects it.
+      await connection.send(replyTo, headers, encoded.body, { receipt: true });
     } catch (error) {
-      this.logger.warn(`reply to ${replyTo} for message ${request.headers['message-id'] ?? ''} not delivered: ${errorMessage(error)}`);
+      this.notDelivered(request, replyTo, error);
     }
+  }
+
+  private notDelivered(request: StompFrame, replyTo: string, error: unknown): void {
+    this.logger.warn(`reply to ${replyTo} for message ${request.headers['message-id'] ?? ''} not delivered: ${errorMessage(error)}`);
   }
 
   private async settle(settlement: MessageSettlement, outcome: 'ack' | 'nack'): Promise<void> {

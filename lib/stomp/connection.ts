@@ -91,8 +91,10 @@ export interface StompConnection {
  * One STOMP 1.2 connection to a broker: CONNECT, heart-beats both ways, receipts, subscriptions,
  * transactions and DISCONNECT. It knows nothing of Nest.
  *
- * Frames written in one tick of the event loop go out in one `writev` (the socket is corked until
- * the next tick), and a send that finds the socket's buffer full waits for `drain`.
+ * Frames written in one turn of the event loop go out in one `writev` (the socket is corked until
+ * `setImmediate`, which runs right after the I/O callbacks of this turn, so that work scheduled
+ * with `process.nextTick`, such as Nest's replies, still joins the batch), and a send that finds
+ * the socket's buffer full waits for `drain`.
  */
 export class StompConnection extends EventEmitter {
   /** `host:port`, for messages and logs (never the credentials). */
@@ -388,7 +390,7 @@ export class StompConnection extends EventEmitter {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(this.uncork);
+      setImmediate(this.uncork);
     }
     this.wroteSinceBeat = true;
     return this.socket.write(frame);

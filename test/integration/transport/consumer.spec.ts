@@ -45,7 +45,7 @@ class DeadLetters {
 const failing = { calls: new Map<string, number>() };
 const badJson = { calls: 0 };
 const manual = { received: [] as string[], kept: deferred(), redelivered: deferred() };
-const concurrency = { running: 0, max: 0, finished: 0, all: deferred(), release: deferred() };
+const concurrency = { running: 0, max: 0, finished: 0, two: deferred(), all: deferred(), release: deferred() };
 const closing = { started: deferred(), release: deferred(), finished: false };
 const virtual = { billing: deferred<string>(), audit: deferred<string>() };
 const topic = { received: deferred<string>() };
@@ -67,6 +67,7 @@ class EventsController {
   async concurrent(): Promise<void> {
     concurrency.running++;
     concurrency.max = Math.max(concurrency.max, concurrency.running);
+    if (concurrency.running === 2) concurrency.two.resolve();
     await concurrency.release.promise;
     concurrency.running--;
     if (++concurrency.finished === 6) concurrency.all.resolve();
@@ -109,7 +110,8 @@ let service: RunningService;
 let client: ClientActiveMQ;
 let deadLetters: DeadLetters;
 beforeAll(async () => {
-  service = await startService([EventsController], { concurrency: 2, consumerGroup: 'billing' });
+  // prefetch above concurrency, so that the handler limit is the server's and not the broker's.
+  service = await startService([EventsController], { concurrency: 2, prefetch: 6, consumerGroup: 'billing' });
   client = newClient();
   deadLetters = await DeadLetters.watch();
 });
@@ -146,6 +148,7 @@ describe('ServerActiveMQ consuming', () => {
 
   it('runs at most `concurrency` handlers at once per subscription', async () => {
     for (let i = 0; i < 6; i++) await emitted(client, `${P}.concurrent`, i);
+    await concurrency.two.promise;
     concurrency.release.resolve();
     await concurrency.all.promise;
     expect(concurrency.max).toBe(2);

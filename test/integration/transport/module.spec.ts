@@ -134,14 +134,18 @@ describe('events and status', () => {
 });
 
 describe('prefetch', () => {
-  it('with prefetch 1 a busy consumer holds one message and leaves the rest to others', async () => {
+  it.each([
+    ['with prefetch 1', { prefetch: 1, concurrency: 1 }, 'explicit'],
+    ['with concurrency 1 and no prefetch (prefetch defaults to concurrency)', { concurrency: 1 }, 'default'],
+  ])('%s a busy consumer holds one message and leaves the rest to others', async (_, options, name) => {
+    const pattern = `${P}.prefetch-${name}`;
     const release = deferred();
     const first = deferred<string>();
     const byB: string[] = [];
     const bothToB = deferred();
     @Controller()
     class A {
-      @EventPattern<string>(`${P}.prefetch`)
+      @EventPattern<string>(pattern)
       async on(@Payload() data: string): Promise<void> {
         first.resolve(data);
         await release.promise;
@@ -149,18 +153,18 @@ describe('prefetch', () => {
     }
     @Controller()
     class B {
-      @EventPattern<string>(`${P}.prefetch`)
+      @EventPattern<string>(pattern)
       on(@Payload() data: string, @Ctx() ctx: ActiveMQContext): void {
         byB.push(`${data}${ctx.isRedelivered() ? ' (redelivered)' : ''}`);
         if (byB.length === 2) bothToB.resolve();
       }
     }
-    const a = await startService([A], { prefetch: 1, concurrency: 1 });
+    const a = await startService([A], options);
     const client = new ClientActiveMQ({ uri: sharedBrokerUrl() });
-    await lastValueFrom(client.emit(`${P}.prefetch`, 'm1'), { defaultValue: undefined });
+    await lastValueFrom(client.emit(pattern, 'm1'), { defaultValue: undefined });
     expect(await first.promise).toBe('m1');
-    await lastValueFrom(client.emit(`${P}.prefetch`, 'm2'), { defaultValue: undefined });
-    await lastValueFrom(client.emit(`${P}.prefetch`, 'm3'), { defaultValue: undefined });
+    await lastValueFrom(client.emit(pattern, 'm2'), { defaultValue: undefined });
+    await lastValueFrom(client.emit(pattern, 'm3'), { defaultValue: undefined });
     const b = await startService([B]);
     await bothToB.promise;
     // Never dispatched to A (a prefetched message would come to B only after A let it go, redelivered).
