@@ -1,12 +1,29 @@
 // jest runs in ESM mode (NODE_OPTIONS=--experimental-vm-modules): NestJS 12 is ESM-only and
 // loads on Node 20 only that way; NestJS 11 loads the same way.
-export default {
+const base = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
-  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+};
+
+export default {
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 30000,
+  projects: [
+    // Everything, against the real ActiveMQ the global setup starts.
+    { ...base, displayName: 'activemq', testMatch: ['<rootDir>/test/**/*.spec.ts'] },
+    // The transport's integration suite again, against the embedded broker.
+    {
+      ...base,
+      displayName: 'embedded',
+      testMatch: [
+        '<rootDir>/test/integration/transport/{request-reply,consumer,module,options}.spec.ts',
+        '<rootDir>/test/integration/producer/{send-modes,transactions}.spec.ts',
+        '<rootDir>/test/e2e/sample-app.e2e.spec.ts',
+      ],
+      setupFilesAfterEnv: ['<rootDir>/test/support/embedded-broker-setup.ts'],
+    },
+  ],
 };

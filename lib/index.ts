@@ -22,3 +22,4 @@ export type { ConfirmationStrategy } from './producer/acknowledged-sender.js';
 export { SendInDoubtError, MessageTooLargeForWindowError, TransactionError } from './producer/errors.js';
 export { ActiveMQTransaction } from './producer/transaction.js';
 export { DurableSend, NonDurableSend, Transactional, type DurableSendOptions, type NonDurableSendOptions } from './decorators/send-decorators.js';
+export { EmbeddedBroker, vmBroker, stopVmBroker, type EmbeddedBrokerOptions, type BrokerStats } from './broker/embedded-broker.js';

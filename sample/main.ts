@@ -3,17 +3,17 @@ import { redactCredentials } from '../lib/index.js';
 import { startSampleApp } from './bootstrap.js';
 
 /**
- * The sample hybrid app. `npm run sample` starts ActiveMQ and runs this; it places one demo
- * order through its own HTTP endpoint, then keeps serving until Ctrl-C
- * (SAMPLE_EXIT_AFTER_DEMO=1 stops it after the demo).
+ * The sample hybrid app. `npm run sample` runs it on the embedded broker in this process
+ * (`vm://localhost`), or on the broker ACTIVEMQ_URL names; it places one demo order through its own
+ * HTTP endpoint, then keeps serving until Ctrl-C (SAMPLE_EXIT_AFTER_DEMO=1 stops it after the demo).
  */
 async function main(): Promise<void> {
-  const uri = process.env['ACTIVEMQ_URL'] ?? 'stomp://app:app-secret@127.0.0.1:61613';
+  const uri = process.env['ACTIVEMQ_URL'] || 'vm://localhost';
   const port = Number(process.env['PORT'] ?? 3000);
   const logger = new Logger('Sample');
   const app = await startSampleApp(uri, port);
   const url = await app.getUrl();
-  logger.log(`HTTP on ${url}, ActiveMQ at ${redactCredentials(uri)}`);
+  logger.log(`HTTP on ${url}, broker ${uri.startsWith('vm://') ? `${uri} (embedded, in this process)` : redactCredentials(uri)}`);
 
   const response = await fetch(`${url}/orders`, {
     method: 'POST',

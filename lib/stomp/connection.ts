@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { encodeFrame, HEARTBEAT_EOL } from './encoder.js';
 import {
@@ -41,6 +42,11 @@ export interface StompConnectionOptions {
    * so its silences reach twice the interval (measured: first beat 608 ms after CONNECTED for 300 ms).
    */
   readonly heartBeatGraceMultiplier?: number;
+  /**
+   * An already open stream to the broker instead of a socket to `host:port` (the in-process
+   * embedded broker of `vm://` URIs hands its end of an in-memory pipe here).
+   */
+  readonly stream?: () => Duplex;
   /** Milliseconds allowed from the socket opening to CONNECTED. Default 10000. */
   readonly connectTimeout?: number;
   /** Parser limits for frames from the broker. */
@@ -106,7 +112,7 @@ export class StompConnection extends EventEmitter {
   /** The heart-beat intervals agreed with the broker. */
   heartbeat: HeartbeatIntervals = { sendEvery: 0, expectEvery: 0 };
 
-  private readonly socket: net.Socket;
+  private readonly socket: Duplex;
   private readonly parser: StompParser;
   private readonly receipts = new Map<string, PendingReceipt>();
   private readonly subscriptions = new Map<string, StompMessageHandler>();
@@ -129,14 +135,14 @@ export class StompConnection extends EventEmitter {
 
   private constructor(private readonly options: StompConnectionOptions) {
     super();
-    this.broker = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+    this.broker = options.stream ? `vm://${options.host}` : `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.parser = new StompParser(
       { frame: (frame) => this.onFrame(frame), heartbeat: () => this.emit('heartbeat') },
       options.limits,
     );
-    this.socket = openSocket(options);
-    this.socket.setNoDelay(true);
+    this.socket = options.stream ? options.stream() : openSocket(options);
+    if (this.socket instanceof net.Socket) this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (error: NodeJS.ErrnoException) => {
       this.fail(new StompConnectionClosedError(`connection to ${this.broker} failed: ${error.message}`, { cause: error }));
@@ -347,8 +353,8 @@ export class StompConnection extends EventEmitter {
         this.startHeartbeats();
         settle(undefined);
       };
-      const socketReady = o.tls ? 'secureConnect' : 'connect';
-      this.socket.once(socketReady, () => this.write(connectFrame));
+      if (o.stream) this.write(connectFrame);
+      else this.socket.once(o.tls ? 'secureConnect' : 'connect', () => this.write(connectFrame));
     });
   }
 
@@ -509,7 +515,7 @@ export class StompConnection extends EventEmitter {
   }
 }
 
-function openSocket(options: StompConnectionOptions): net.Socket {
+function openSocket(options: StompConnectionOptions): Duplex {
   if (!options.tls) return net.connect({ host: options.host, port: options.port });
   const extra = options.tls === true ? {} : options.tls;
   const servername = net.isIP(options.host) ? undefined : options.host;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { vmBroker } from '../broker/embedded-broker.js';
 import type { StompConnectionOptions } from '../stomp/connection.js';
 import { InvalidUriParameterError } from './errors.js';
 import type { BrokerEndpoint, ParsedActiveMQUri } from './uri-options.js';
@@ -14,9 +15,6 @@ export function stompConnectionOptions(
   endpoint: BrokerEndpoint,
   extraTls?: TlsOptions,
 ): StompConnectionOptions {
-  if (endpoint.scheme === 'vm') {
-    throw new InvalidUriParameterError('vm://', 'a network address', `vm://${endpoint.host} names the embedded broker, which has no STOMP socket of its own`);
-  }
   const o = parsed.options;
   const login = endpoint.login ?? parsed.login;
   const passcode = endpoint.passcode ?? parsed.passcode;
@@ -41,6 +39,8 @@ export function stompConnectionOptions(
   return {
     host: endpoint.host,
     port: endpoint.port,
+    // vm://<name>: the in-process embedded broker of that name, started on first use.
+    ...(endpoint.scheme === 'vm' ? { stream: () => vmBroker(endpoint.host).connect() } : {}),
     ...(tls ? { tls } : {}),
     ...(login === undefined ? {} : { login }),
     ...(passcode === undefined ? {} : { passcode }),

@@ -2,7 +2,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { StompConnectionOptions } from '../stomp/connection.js';
 import type { StartupPolicy } from '../stomp/connector.js';
 import { stompConnectionOptions } from './connection-options.js';
-import { InvalidUriError, UnknownUriParameterError } from './errors.js';
+import { UnknownUriParameterError } from './errors.js';
 import { PARAMETERS } from './parameters.js';
 import { parseActiveMQUri } from './parse-uri.js';
 import { nearest } from './suggest.js';
@@ -44,11 +44,9 @@ export function resolveSettings(settings: ActiveMQConnectionSettings, extraKeys:
   for (const key of Object.keys(settings)) {
     if (!known.includes(key)) throw new UnknownUriParameterError(key, nearest(key, known), known);
   }
-  const uri = settings.uri ?? 'stomp://localhost:61613';
+  // No URI: the in-process embedded broker, as `vm://localhost` is on ActiveMQ.
+  const uri = settings.uri ?? 'vm://localhost';
   const parsed = parseActiveMQUri(uri);
-  if (parsed.endpoints.some((e) => e.scheme === 'vm')) {
-    throw new InvalidUriError(`vm:// (the embedded broker) is not available in this version; give a stomp:// or stomp+ssl:// URI`);
-  }
   const codeOptions: ActiveMQUriOptions = Object.fromEntries(URI_OPTION_KEYS.filter((k) => settings[k] !== undefined).map((k) => [k, settings[k]]));
   const merged: ParsedActiveMQUri = {
     ...parsed,

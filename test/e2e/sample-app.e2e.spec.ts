@@ -43,3 +43,16 @@ describe('the sample hybrid app (HTTP + ActiveMQ)', () => {
     expect(app.get(OrdersStore).all().length).toBe(before);
   });
 });
+
+describe('`npm run sample` with nothing but Node', () => {
+  it('runs the sample on the embedded broker (vm://localhost) and its demo order is answered', async () => {
+    const { execFile } = await import('node:child_process');
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile('bash', ['scripts/sample.sh'], { env: { ...process.env, ACTIVEMQ_URL: '', SAMPLE_EXIT_AFTER_DEMO: '1', PORT: '0' }, timeout: 120_000 }, (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout + stderr),
+      );
+    });
+    expect(output).toMatch(/broker vm:\/\/localhost \(embedded, in this process\)/);
+    expect(output).toMatch(/demo order answered 201/);
+  }, 150_000);
+});

@@ -20,7 +20,7 @@ describe('client and server options', () => {
     ['stomp://h:1?priorityBackup=yes', InvalidUriParameterError],
     ['stomp://h:1?maxReconnectAttempts=-2', InvalidUriParameterError],
     ['stomp://h:1?priorityBackp=true', UnknownUriParameterError],
-    ['vm://localhost', InvalidUriError],
+    ['failover:(vm://a,stomp://b:1)', InvalidUriError],
   ])('ClientActiveMQ refuses the URI %s', (uri, type) => {
     expect(() => new ClientActiveMQ({ uri })).toThrow(type);
   });

@@ -199,8 +199,10 @@ describe('stompConnectionOptions', () => {
     expect(() => stompConnectionOptions(parsed, parsed.endpoints[0]!)).toThrow(/caFile '\/no\/such\/ca.pem' cannot be read/);
   });
 
-  it('refuses to open a socket for vm://', () => {
+  it('opens no socket for vm://: the connection gets a stream of the in-process embedded broker', () => {
     const parsed = parseActiveMQUri('vm://localhost');
-    expect(() => stompConnectionOptions(parsed, parsed.endpoints[0]!)).toThrow(/embedded broker/);
+    const options = stompConnectionOptions(parsed, parsed.endpoints[0]!);
+    expect(options.host).toBe('localhost');
+    expect(typeof options.stream).toBe('function');
   });
 });

@@ -1,0 +1,69 @@
+/**
+ * `npx nestjs-activemq broker [--port 61613] [--host 127.0.0.1] [--data ./data] [--user login:passcode]
+ * [--stats 10]`: the embedded broker on a TCP port, for several processes on one machine.
+ */
+import { parseArgs } from 'node:util';
+import { EmbeddedBroker } from './embedded-broker.js';
+
+const USAGE = `usage: nestjs-activemq broker [--port 61613] [--host 127.0.0.1] [--data DIR] [--user LOGIN:PASSCODE]... [--stats SECONDS]
+
+  --port   TCP port for STOMP clients (default 61613; 0 picks a free one)
+  --host   address to listen on (default 127.0.0.1)
+  --data   journal directory: persistent messages survive restarts (default: memory only)
+  --user   a login and its passcode; repeat for more (default: anyone may connect)
+  --stats  seconds between stats lines (default 10; 0 for none)`;
+
+/** Reads the command line; throws with the usage on anything it does not understand. */
+export function parseBrokerArgs(argv: readonly string[]): { port: number; host: string; dataDir?: string; users?: Record<string, string>; statsSeconds: number } {
+  const [command, ...rest] = argv;
+  if (command !== 'broker') throw new Error(command === undefined ? USAGE : `unknown command '${command}'\n${USAGE}`);
+  const { values } = parseArgs({
+    args: rest,
+    options: { port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, user: { type: 'string', multiple: true }, stats: { type: 'string' } },
+    strict: true,
+  });
+  const port = Number(values.port ?? 61613);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port '${values.port}' is not a port number\n${USAGE}`);
+  const statsSeconds = Number(values.stats ?? 10);
+  if (!Number.isFinite(statsSeconds) || statsSeconds < 0) throw new Error(`--stats '${values.stats}' is not a number of seconds\n${USAGE}`);
+  let users: Record<string, string> | undefined;
+  for (const entry of values.user ?? []) {
+    const colon = entry.indexOf(':');
+    if (colon <= 0) throw new Error(`--user '${entry}' is not LOGIN:PASSCODE\n${USAGE}`);
+    (users ??= {})[entry.slice(0, colon)] = entry.slice(colon + 1);
+  }
+  return { port, host: values.host ?? '127.0.0.1', statsSeconds, ...(values.data === undefined ? {} : { dataDir: values.data }), ...(users ? { users } : {}) };
+}
+
+/** Runs the command line: starts the broker, prints its banner and its stats lines until SIGINT/SIGTERM. */
+export async function runBrokerCli(argv: readonly string[]): Promise<void> {
+  let args: ReturnType<typeof parseBrokerArgs>;
+  try {
+    args = parseBrokerArgs(argv);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exitCode = 2;
+    return;
+  }
+  const started = performance.now();
+  const broker = await EmbeddedBroker.start({ port: args.port, host: args.host, ...(args.dataDir ? { dataDir: args.dataDir } : {}), ...(args.users ? { users: args.users } : {}) });
+  const recovered = broker.stats();
+  console.log(
+    `nestjs-activemq embedded broker listening on ${broker.url} ` +
+      `(${args.dataDir ? `journal ${args.dataDir}, ${recovered.waiting} persistent messages recovered` : 'memory only'}; ` +
+      `${args.users ? `${Object.keys(args.users).length} login(s)` : 'no login required'}; started in ${Math.round(performance.now() - started)} ms). ` +
+      'A development broker: production runs on ActiveMQ.',
+  );
+  if (args.statsSeconds > 0) {
+    setInterval(() => {
+      const s = broker.stats();
+      const journal = s.journal ? ` journal ${(s.journal.bytesOnDisk / 2 ** 20).toFixed(1)} MB in ${s.journal.segments} segment(s), ${s.journal.fsyncs} fsyncs` : '';
+      console.log(`connections ${s.connections}, queues ${s.queues}, waiting ${s.waiting}, enqueued ${s.enqueued}, dispatched ${s.dispatched}, memory ${(s.memoryBytes / 2 ** 20).toFixed(1)} MB${journal}`);
+    }, args.statsSeconds * 1000).unref();
+  }
+  const stop = () => {
+    void broker.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
