@@ -4,11 +4,11 @@
  * with their spread, and as ratios against the raw protocol and ActiveMQ's own Java client.
  *
  * BENCH_RUNS (default 3) sets the runs per figure; BENCH_QUICK=1 measures 200-byte persistent
- * messages only (and 100,000 emits for memory); BENCH_ONLY=send,request-reply,consume,rtt,memory
+ * messages only (and 100,000 emits for memory); BENCH_ONLY=send,request-reply,embedded,consume,rtt,memory
  * picks sections; BENCH_MEMORY_MESSAGES sets the memory run's emits (default 1,000,000).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,33 @@ function startBroker(): { target: BenchTarget; stop: () => void } {
   };
 }
 
+/**
+ * The embedded broker as users run it standalone (`nestjs-activemq broker --data DIR`), in a
+ * process of its own, its journal in the same temp directory as ActiveMQ's KahaDB.
+ */
+async function startEmbedded(user: string, password: string, log4j: string): Promise<{ target: BenchTarget; stop: () => Promise<void> }> {
+  const data = mkdtempSync(join(tmpdir(), 'nestjs-activemq-bench-journal-'));
+  const child = spawn(process.execPath, [join(root, 'dist-bench/lib/bin.js'), 'broker', '--port', '0', '--data', data, '--user', `${user}:${password}`, '--stats', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const banner = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(out);
+    });
+    child.once('exit', (code) => reject(new Error(`the embedded broker exited with ${code}`)));
+  });
+  const port = Number(/listening on stomp:\/\/127\.0\.0\.1:(\d+)/.exec(banner)![1]);
+  return {
+    target: { stompUrl: `stomp://${user}:${password}@127.0.0.1:${port}`, stompPort: port, openwireUrl: '', user, password, log4j },
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -89,10 +116,11 @@ async function repeat(runOnce: (count: number) => Promise<number>, count: number
   return values;
 }
 
-async function measure(target: BenchTarget): Promise<Figure[]> {
+async function measure(target: BenchTarget, label = ''): Promise<Figure[]> {
   const figures: Figure[] = [];
   for (const { persistent, size } of combos) {
-    for (const scenario of scenarios(persistent)) {
+    // The Java client speaks OpenWire, which only ActiveMQ has.
+    for (const scenario of scenarios(persistent).filter((s) => target.openwireUrl !== '' || s.group !== 'java')) {
       // One warm-up run (JIT on both sides), then the measured ones; each run's messages are
       // drained after it, outside the measured time.
       const rates = await repeat(async (count) => {
@@ -103,7 +131,7 @@ async function measure(target: BenchTarget): Promise<Figure[]> {
       }, scenario.count);
       const figure = { scenario: scenario.name, group: scenario.group, persistent, size, count: scenario.count, rates, median: median(rates) };
       figures.push(figure);
-      progress(`${persistent ? 'persistent' : 'non-persistent'} ${size} B  ${scenario.name}: ${fmt(figure.median)} msg/s`);
+      progress(`${label}${persistent ? 'persistent' : 'non-persistent'} ${size} B  ${scenario.name}: ${fmt(figure.median)} msg/s`);
     }
   }
   return figures;
@@ -124,7 +152,7 @@ interface LatencyFigure {
 const RAW_RR = 'raw STOMP request/reply (bare sockets)';
 const TRANSPORT_RR = 'ClientActiveMQ.send() â†’ ServerActiveMQ @MessagePattern';
 
-async function measureRequestReply(target: BenchTarget): Promise<LatencyFigure[]> {
+async function measureRequestReply(target: BenchTarget, label = ''): Promise<LatencyFigure[]> {
   const figures: LatencyFigure[] = [];
   for (const size of sizes) {
     for (const [scenario, open] of [
@@ -147,7 +175,7 @@ async function measureRequestReply(target: BenchTarget): Promise<LatencyFigure[]
         }
         const figure = { scenario, size, p50s, p99s, throughputs, p50: median(p50s), p99: median(p99s), throughput: median(throughputs) };
         figures.push(figure);
-        progress(`request/reply ${size} B  ${scenario}: p50 ${ms(figure.p50)} ms, p99 ${ms(figure.p99)} ms, ${fmt(figure.throughput)} req/s at 64`);
+        progress(`${label}request/reply ${size} B  ${scenario}: p50 ${ms(figure.p50)} ms, p99 ${ms(figure.p99)} ms, ${fmt(figure.throughput)} req/s at 64`);
       } finally {
         await requester.close();
       }
@@ -277,6 +305,9 @@ const BASELINES: Record<string, { raw: string; java: string }> = {
 interface Results {
   readonly throughput: Figure[];
   readonly requestReply: LatencyFigure[];
+  /** The same sends and request/reply against the embedded broker (standalone, journal on the same disk). */
+  readonly embedded: Figure[];
+  readonly embeddedRequestReply: LatencyFigure[];
   readonly consumers: ConsumerFigure[];
   readonly rtt?: RttResult;
   readonly memory?: MemoryReport;
@@ -287,7 +318,7 @@ const times = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}Ã
 const BLOCKING = 'ClientActiveMQ, blocking';
 const WINDOW = 'ClientActiveMQ, acknowledged async (window 1 MiB, every message confirmed)';
 
-function report({ throughput: figures, requestReply, consumers, rtt, memory }: Results): string {
+function report({ throughput: figures, requestReply, embedded, embeddedRequestReply, consumers, rtt, memory }: Results): string {
   const lines: string[] = [];
   const find = (f: Figure, name: string) => figures.find((g) => g.scenario === name && g.persistent === f.persistent && g.size === f.size);
   for (const persistent of [true, false]) {
@@ -310,6 +341,19 @@ function report({ throughput: figures, requestReply, consumers, rtt, memory }: R
     for (const f of requestReply) {
       const raw = requestReply.find((g) => g.scenario === RAW_RR && g.size === f.size);
       lines.push(`| ${f.scenario} | ${f.size} B | ${ms(f.p50)} | ${ms(f.p99)} | ${spread(f.p50s, ms)} | ${fmt(f.throughput)} | ${spread(f.throughputs)} | ${times(f.p50, raw?.p50)} | ${times(f.throughput, raw?.throughput)} |`);
+    }
+  }
+  if (embedded.length) {
+    lines.push('\n### The embedded broker beside ActiveMQ (same workloads, same run; standalone process, journal on the same disk)\n');
+    lines.push('| scenario | messages | ActiveMQ msg/s | embedded msg/s | embedded spread | embedded / ActiveMQ |');
+    lines.push('|---|---|---:|---:|---:|---:|');
+    for (const f of embedded) {
+      const classic = figures.find((g) => g.scenario === f.scenario && g.persistent === f.persistent && g.size === f.size);
+      lines.push(`| ${f.scenario} | ${f.persistent ? 'persistent' : 'non-persistent'} ${f.size} B | ${classic ? fmt(classic.median) : ''} | ${fmt(f.median)} | ${spread(f.rates)} | ${times(f.median, classic?.median)} |`);
+    }
+    for (const f of embeddedRequestReply) {
+      const classic = requestReply.find((g) => g.scenario === f.scenario && g.size === f.size);
+      lines.push(`| ${f.scenario}, req/s at concurrency 64 (p50 ${ms(f.p50)} ms vs ${classic ? ms(classic.p50) : '?'} ms at 1) | ${f.size} B | ${classic ? fmt(classic.throughput) : ''} | ${fmt(f.throughput)} | ${spread(f.throughputs)} | ${times(f.throughput, classic?.throughput)} |`);
     }
   }
   if (consumers.length) {
@@ -349,6 +393,10 @@ function report({ throughput: figures, requestReply, consumers, rtt, memory }: R
   lines.push(target('request/reply p50 vs a raw STOMP request/reply round trip', rr(TRANSPORT_RR), rr(RAW_RR), 1.3, true));
   const delayed = (scenario: string) => rtt?.figures.find((f) => f.scenario === scenario)?.median;
   lines.push(target('with 1 ms RTT injected, acknowledged async vs blocking', delayed(WINDOW), delayed(BLOCKING), 20));
+  const onEmbedded = embedded.find((f) => f.scenario === WINDOW && f.persistent && f.size === 200)?.median;
+  lines.push(target('embedded broker: durable confirmed throughput (acknowledged async) vs ActiveMQ Classic', onEmbedded, get(WINDOW, true)?.median, 1.0));
+  const blockingEmbedded = embedded.find((f) => f.scenario === BLOCKING && f.persistent && f.size === 200)?.median;
+  lines.push(target('embedded broker: durable blocking sends vs ActiveMQ Classic', blockingEmbedded, get(BLOCKING, true)?.median, 1.0));
   if (memory) {
     const growth = memory.rssPeak - memory.rssStart;
     const allowed = memory.windowBytes + 32 * 2 ** 20;
@@ -383,6 +431,21 @@ function chart(results: Results, machine: string): string {
       bars: results.consumers.filter((f) => f.persistent && f.size === 200).map((f) => ({ label: `${f.scenario}, prefetch ${f.prefetch}`, value: f.median, kind: f.scenario === RAW_CONSUMER ? 'raw' : 'transport' })),
     });
   }
+  if (results.embedded.length) {
+    panels.push({
+      title: 'Embedded broker vs ActiveMQ, persistent 200 B',
+      unit: 'msg/s, median',
+      bars: results.embedded
+        .filter((f) => f.persistent && f.size === 200 && f.group === 'transport')
+        .flatMap((f) => {
+          const classic = results.throughput.find((g) => g.scenario === f.scenario && g.persistent && g.size === 200);
+          return [
+            ...(classic ? [{ label: `${f.scenario} (ActiveMQ)`, value: classic.median, kind: 'transport' as const }] : []),
+            { label: `${f.scenario} (embedded)`, value: f.median, kind: 'embedded' as const },
+          ];
+        }),
+    });
+  }
   if (results.rtt) {
     panels.push({
       title: `Sending with ${ms(results.rtt.addedRttMs)} ms more round trip, persistent 200 B`,
@@ -393,14 +456,29 @@ function chart(results: Results, machine: string): string {
   return renderChart(`nestjs-activemq against ActiveMQ 5.17: ${machine}`, panels);
 }
 
-const sections = new Set((process.env['BENCH_ONLY'] ?? 'send,request-reply,consume,rtt,memory').split(','));
+const sections = new Set((process.env['BENCH_ONLY'] ?? 'send,request-reply,embedded,consume,rtt,memory').split(','));
 
 async function main(): Promise<void> {
   const { target, stop } = startBroker();
   try {
+    const throughput = sections.has('send') ? await measure(target) : [];
+    const requestReply = sections.has('request-reply') ? await measureRequestReply(target) : [];
+    let embedded: Figure[] = [];
+    let embeddedRequestReply: LatencyFigure[] = [];
+    if (sections.has('embedded')) {
+      const broker = await startEmbedded(target.user, target.password, target.log4j);
+      try {
+        embedded = await measure(broker.target, 'embedded: ');
+        embeddedRequestReply = await measureRequestReply(broker.target, 'embedded: ');
+      } finally {
+        await broker.stop();
+      }
+    }
     const results: Results = {
-      throughput: sections.has('send') ? await measure(target) : [],
-      requestReply: sections.has('request-reply') ? await measureRequestReply(target) : [],
+      throughput,
+      requestReply,
+      embedded,
+      embeddedRequestReply,
       consumers: sections.has('consume') ? await measureConsumers(target) : [],
       rtt: sections.has('rtt') ? await measureRtt(target) : undefined,
       memory: sections.has('memory') ? await measureMemory(target) : undefined,
