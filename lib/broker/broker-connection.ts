@@ -254,7 +254,11 @@ export class BrokerConnection {
         this.receipt(frame);
         this.redispatch();
       },
-      (error: unknown) => this.fail(frame, error instanceof BrokerProtocolError ? error : new BrokerProtocolError(String(error))),
+      (error: unknown) => {
+        // Refused (limits) or not stored: the transaction is rolled back, its ACKed messages given back as on ABORT.
+        this.giveBack(transaction.acks);
+        this.fail(frame, error instanceof BrokerProtocolError ? error : new BrokerProtocolError(String(error)));
+      },
     );
   }
 

@@ -134,7 +134,8 @@ export class BrokerCore {
     if (adds.length > 0 || removes.length > 0) await this.store({ adds, removes });
     for (const target of targets) this.enqueue(target);
     for (const { message } of acks) this.release(message);
-    await this.belowMemoryLimit();
+    // Only what adds messages is held: a COMMIT of ACKs alone frees memory, and holding it would stall its consumer.
+    if (targets.length > 0) await this.belowMemoryLimit();
   }
 
   acknowledge(message: BrokerMessage, queue: Queue): void {
@@ -271,6 +272,8 @@ export class BrokerCore {
 
   /** Flow control: over the memory limit, producers without subscriptions stop being read; over twice the limit, sends are refused. */
   private admit(targets: readonly Target[], from: BrokerConnection): void {
+    // Nothing to hold (e.g. a COMMIT of ACKs alone, which frees memory): never refused.
+    if (targets.length === 0) return;
     if (this.memoryBytes > 2 * this.policy.memoryLimitBytes) {
       throw new BrokerProtocolError(`memory limit reached (${this.memoryBytes} bytes held, limit ${this.policy.memoryLimitBytes}): send refused; consume messages first`);
     }

@@ -17,14 +17,22 @@ const USAGE = `usage: nestjs-activemq broker [--port 61613] [--host 127.0.0.1] [
 export function parseBrokerArgs(argv: readonly string[]): { port: number; host: string; dataDir?: string; users?: Record<string, string>; statsSeconds: number } {
   const [command, ...rest] = argv;
   if (command !== 'broker') throw new Error(command === undefined ? USAGE : `unknown command '${command}'\n${USAGE}`);
-  const { values } = parseArgs({
-    args: rest,
-    options: { port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, user: { type: 'string', multiple: true }, stats: { type: 'string' } },
-    strict: true,
-  });
-  const port = Number(values.port ?? 61613);
+  const { values } = (() => {
+    try {
+      return parseArgs({
+        args: rest,
+        options: { port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, user: { type: 'string', multiple: true }, stats: { type: 'string' } },
+        strict: true,
+      });
+    } catch (error) {
+      // Unknown flags, a flag without its value, stray arguments: node:util's message, with the usage.
+      throw new Error(`${(error as Error).message}\n${USAGE}`);
+    }
+  })();
+  // Digits only: Number('') is 0, which would silently pick a random port.
+  const port = values.port === undefined ? 61613 : /^\d+$/.test(values.port) ? Number(values.port) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port '${values.port}' is not a port number\n${USAGE}`);
-  const statsSeconds = Number(values.stats ?? 10);
+  const statsSeconds = values.stats === undefined ? 10 : values.stats.trim() === '' ? NaN : Number(values.stats);
   if (!Number.isFinite(statsSeconds) || statsSeconds < 0) throw new Error(`--stats '${values.stats}' is not a number of seconds\n${USAGE}`);
   let users: Record<string, string> | undefined;
   for (const entry of values.user ?? []) {

@@ -40,7 +40,7 @@ export const InjectMessagingClient = (name?: string): ParameterDecorator & Prope
  */
 @Module({})
 export class MessagingModule {
-  static forRoot(options: string | MessagingModuleOptions): DynamicModule {
+  static forRoot(options: string | MessagingModuleOptions = {}): DynamicModule {
     const { name, isGlobal, ...clientOptions } = typeof options === 'string' ? { uri: options } : (options as MessagingModuleOptions);
     // Checked now, so a bad URI or option stops start-up with its own message.
     const client = new ClientActiveMQ(clientOptions);

@@ -182,9 +182,11 @@ describe('the acknowledgement window', () => {
     const errors: Error[] = [];
     c.on('error', (e) => errors.push(e));
     const outcomes = lastValueFrom(c.acknowledgements().pipe(take(3), toArray()) as Observable<SendOutcome[]>);
-    for (let i = 0; i < 3; i++) await emitted(c, `${P}.fatal`, i);
-    // A frame the broker refuses without a receipt (an unknown transaction), written in the same turn.
+    // Three windowed sends and, in the same synchronous run (before their group can commit), a
+    // frame the broker refuses without a receipt (an unknown transaction).
+    const sent = [0, 1, 2].map((i) => emitted(c, `${P}.fatal`, i));
     await (connection as StompConnection).writeFrame('SEND', { destination: `/queue/${P}.fatal`, transaction: 'no-such-transaction' }, 'x');
+    await Promise.all(sent);
     const reported = await outcomes;
     expect(reported.map((o) => o.status)).toEqual(['failed', 'failed', 'failed']);
     expect(errors).toHaveLength(1);

@@ -1,0 +1,44 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseBrokerArgs } from '../../../lib/broker/cli.js';
+
+const USAGE = /usage: nestjs-activemq broker/;
+
+describe('parseBrokerArgs', () => {
+  it('defaults: port 61613 on 127.0.0.1, stats every 10 s, memory only, no logins', () => {
+    const args = parseBrokerArgs(['broker']);
+    expect(args).toEqual({ port: 61613, host: '127.0.0.1', statsSeconds: 10 });
+    expect(args).not.toHaveProperty('dataDir');
+    expect(args).not.toHaveProperty('users');
+  });
+
+  it('reads every flag, --user repeated, a passcode may hold colons', () => {
+    expect(
+      parseBrokerArgs(['broker', '--port', '0', '--host', '0.0.0.0', '--data', './data', '--user', 'app:app-secret', '--user', 'ops:a:b:c', '--stats', '0']),
+    ).toEqual({ port: 0, host: '0.0.0.0', dataDir: './data', users: { app: 'app-secret', ops: 'a:b:c' }, statsSeconds: 0 });
+    expect(parseBrokerArgs(['broker', '--port=65535', '--stats=2.5'])).toMatchObject({ port: 65535, statsSeconds: 2.5 });
+  });
+
+  it.each([
+    ['no command', [], USAGE],
+    ['an unknown command', ['borker'], /unknown command 'borker'/],
+    ['a port that is not a number', ['broker', '--port', 'abc'], /--port 'abc' is not a port number/],
+    ['a port out of range', ['broker', '--port', '70000'], /--port '70000' is not a port number/],
+    ['a negative port', ['broker', '--port', '-1'], /--port/],
+    ['a negative port, =-joined', ['broker', '--port=-1'], /--port '-1' is not a port number/],
+    ['a hexadecimal port', ['broker', '--port', '0x50'], /--port '0x50' is not a port number/],
+    ['an empty port', ['broker', '--port', ''], /--port '' is not a port number/],
+    ['a fractional port', ['broker', '--port', '80.5'], /--port '80.5' is not a port number/],
+    ['a user without a passcode separator', ['broker', '--user', 'nocolon'], /--user 'nocolon' is not LOGIN:PASSCODE/],
+    ['a user with an empty login', ['broker', '--user', ':secret'], /--user ':secret' is not LOGIN:PASSCODE/],
+    ['negative stats', ['broker', '--stats', '-1'], /--stats/],
+    ['negative stats, =-joined', ['broker', '--stats=-1'], /--stats '-1' is not a number of seconds/],
+    ['empty stats', ['broker', '--stats', ''], /--stats '' is not a number of seconds/],
+    ['stats that are not a number', ['broker', '--stats', 'often'], /--stats 'often' is not a number of seconds/],
+    ['an unknown flag', ['broker', '--verbose'], /Unknown option '--verbose'/],
+    ['a flag without its value', ['broker', '--port'], /--port <value>' argument missing/],
+    ['a stray argument', ['broker', 'extra'], /Unexpected argument 'extra'/],
+  ])('%s: a clear error with the usage', (_, argv, expected) => {
+    expect(() => parseBrokerArgs(argv)).toThrow(expected);
+    expect(() => parseBrokerArgs(argv)).toThrow(USAGE);
+  });
+});
