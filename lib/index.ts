@@ -23,3 +23,5 @@ export { SendInDoubtError, MessageTooLargeForWindowError, TransactionError } fro
 export { ActiveMQTransaction } from './producer/transaction.js';
 export { DurableSend, NonDurableSend, Transactional, type DurableSendOptions, type NonDurableSendOptions } from './decorators/send-decorators.js';
 export { EmbeddedBroker, vmBroker, stopVmBroker, type EmbeddedBrokerOptions, type BrokerStats } from './broker/embedded-broker.js';
+export type { ActiveMQClientMetrics, ActiveMQServerMetrics } from './metrics.js';
+export { ActiveMQHealthIndicator, type ActiveMQHealthOptions, type ActiveMQHealthResult } from './health/activemq.health.js';

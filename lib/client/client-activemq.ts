@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Observable, Subject } from 'rxjs';
 import { EventEmitter } from 'node:events';
 import { ActiveMQStatus, type ActiveMQEvents } from '../events/activemq.events.js';
+import type { ActiveMQClientMetrics } from '../metrics.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
 import type { StompConnection } from '../stomp/connection.js';
 import { connectToFirst, type StartupPolicy } from '../stomp/connector.js';
@@ -73,10 +74,13 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private readonly idPrefix = randomUUID();
   private readonly messageSerializer: ActiveMQSerializer;
   private readonly replies: ReplyRouter;
+  private readonly counters = { sent: 0, failed: 0, confirmed: 0, requests: 0, replies: 0, requestsFailed: 0, reconnections: 0 };
+  private currentStatus: ActiveMQStatus = ActiveMQStatus.DISCONNECTED;
 
   constructor(protected readonly options: ActiveMQClientOptions = {}) {
     super();
     this.settings = resolveSettings(options, CLIENT_KEYS, 'ClientActiveMQ');
+    this._status$.subscribe((status) => (this.currentStatus = status as ActiveMQStatus));
     this.requestTimeout = options.requestTimeout ?? 30_000;
     if (!Number.isInteger(this.requestTimeout) || this.requestTimeout <= 0) {
       throw new RangeError(`requestTimeout must be a positive whole number of milliseconds, got ${String(options.requestTimeout)}`);
@@ -94,7 +98,11 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       }
       const batchSize = options.confirmationBatchSize ?? 500;
       if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`confirmationBatchSize must be a whole number >= 1, got ${String(batchSize)}`);
-      const window = new ConfirmationWindow(windowSize, (outcome) => this.outcomes.next(outcome));
+      const window = new ConfirmationWindow(windowSize, (outcome) => {
+        if (outcome.status === 'confirmed') this.counters.confirmed++;
+        else this.counters.failed++;
+        this.outcomes.next(outcome);
+      });
       this.acknowledged = new AcknowledgedSender(window, strategy, batchSize, this.callTimeout, this.reconnectPolicy.enabled, this.settings.options.duplicateDetection ?? false);
     }
   }
@@ -160,6 +168,24 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     return this.replies.size;
   }
 
+  /** The connection's state now (`status` reports its changes). */
+  get connectionStatus(): ActiveMQStatus {
+    return this.currentStatus;
+  }
+
+  /** Counters since this client was created, and the window's fill now. */
+  metrics(): ActiveMQClientMetrics {
+    const window = this.acknowledged?.window;
+    return {
+      status: this.currentStatus,
+      ...this.counters,
+      inFlight: window?.outstandingCount ?? 0,
+      windowBytes: window?.outstandingBytes ?? 0,
+      windowCapacityBytes: window?.capacityBytes ?? 0,
+      pendingRequests: this.replies.size,
+    };
+  }
+
   /** The STOMP connection. Throws before `connect()`. */
   unwrap<T = StompConnection>(): T {
     if (!this.connection) throw new Error('Not initialized. Please call the "connect" method first.');
@@ -188,7 +214,12 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       callback({ err });
       return () => {};
     }
-    const correlationId = this.replies.register(pattern, callback, this.requestTimeout);
+    this.counters.requests++;
+    const correlationId = this.replies.register(pattern, (reply: WritePacket) => {
+      if (reply.err !== undefined) this.counters.requestsFailed++;
+      else if (reply.isDisposed) this.counters.replies++;
+      callback(reply);
+    }, this.requestTimeout);
     const headers = {
       expires: String(Date.now() + this.requestTimeout),
       ...message.headers,
@@ -240,7 +271,14 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       priority: context?.options?.priority,
       timeToLive: context?.options?.timeToLive,
     });
-    await this.sendIn(mode, connection, message, startedAt, context);
+    try {
+      await this.sendIn(mode, connection, message, startedAt, context);
+    } catch (error) {
+      this.counters.failed++;
+      throw error;
+    }
+    // Windowed sends are counted when written too; their confirmation is counted apart.
+    this.counters.sent++;
     return undefined as T;
   }
 
@@ -359,6 +397,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       for (const message of replay) await opened.writeFrame('SEND', message.headers, message.body).catch(() => undefined);
     }
     this.connection = opened;
+    if ('sendWait' in startup) this.counters.reconnections++;
     this._status$.next(ActiveMQStatus.CONNECTED);
     this.emitEvent('connect', opened.broker);
     watchPrimary(this.settings.brokers, opened, this.reconnectPolicy, (primary) => void this.moveTo(primary, opened));

@@ -5,6 +5,7 @@ import { lastValueFrom, type Observable } from 'rxjs';
 import { REPLY_HEADER, ReplyKind } from '../client/reply-protocol.js';
 import { checkConsumerGroup, subscriptionOf } from '../destination.js';
 import { ActiveMQStatus, ActiveMQTransport, type ActiveMQEvents } from '../events/activemq.events.js';
+import type { ActiveMQServerMetrics } from '../metrics.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
 import { decodePayload, encodePayload, PayloadDecodeError } from '../serialization/payload-codec.js';
 import type { StompConnection } from '../stomp/connection.js';
@@ -76,6 +77,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   private readonly events = new EventEmitter();
   private readonly consumers: Consumer[] = [];
   private readonly prefetch: number;
+  private readonly counters = { received: 0, redelivered: 0, acknowledged: 0, rejected: 0, handlerFailures: 0, reconnections: 0 };
+  private currentStatus: ActiveMQStatus = ActiveMQStatus.DISCONNECTED;
   private readonly concurrency: number;
   private readonly manualAck: boolean;
   private readonly replySerializer: ActiveMQSerializer;
@@ -94,6 +97,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   constructor(private readonly options: ActiveMQServerOptions = {}) {
     super();
     this.settings = resolveSettings(options, SERVER_KEYS, 'ServerActiveMQ');
+    this._status$.subscribe((status) => (this.currentStatus = status as ActiveMQStatus));
     this.transportId = options.transportId ?? ActiveMQTransport;
     this.concurrency = positiveInteger('concurrency', options.concurrency ?? 16);
     this.prefetch = positiveInteger('prefetch', options.prefetch ?? this.settings.options.prefetchSize ?? this.concurrency);
@@ -147,6 +151,16 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   unwrap<T = StompConnection>(): T {
     if (!this.connection) throw new Error('Not initialized. Please call the "listen"/"startAllMicroservices" method before accessing the server.');
     return this.connection as T;
+  }
+
+  /** The connection's state now (`status` reports its changes). */
+  get connectionStatus(): ActiveMQStatus {
+    return this.currentStatus;
+  }
+
+  /** Counters since this server was created, and the handlers running now. */
+  metrics(): ActiveMQServerMetrics {
+    return { status: this.currentStatus, ...this.counters, inFlight: this.consumers.reduce((sum, c) => sum + c.gate.running, 0) };
   }
 
   private async start(): Promise<void> {
@@ -210,6 +224,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
 
   private async handle(connection: StompConnection, consumer: Consumer, message: StompFrame): Promise<void> {
     const pattern = consumer.pattern;
+    this.counters.received++;
+    if (message.headers['redelivered'] === 'true') this.counters.redelivered++;
     const settlement = new MessageSettlement(connection, message, this.blockOnAcknowledgeMs);
     const context = new ActiveMQContext([message, pattern, settlement, this.manualAck]);
     const replyTo = message.headers['reply-to'];
@@ -256,6 +272,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       const result = await handler(data, context);
       await lastValueFrom(this.transformToObservable(result) as Observable<unknown>, { defaultValue: undefined });
     } catch (error) {
+      this.counters.handlerFailures++;
       this.logger.error(`handler for '${context.getPattern()}' failed on message ${messageId} (${errorMessage(error)}); rejected for redelivery, then the DLQ`);
       await this.settle(settlement, 'nack');
       return;
@@ -278,6 +295,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     try {
       response$ = this.transformToObservable(await handler(data, context)) as Observable<unknown>;
     } catch (error) {
+      this.counters.handlerFailures++;
       await this.reply(connection, message, replyTo, { err: error });
       await this.settle(settlement, 'ack');
       this.onProcessingEndHook?.(this.transportId!, context);
@@ -288,6 +306,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       this.send(response$, async (packet: WritePacket) => {
         if (finished) return;
         if (packet.err !== undefined || packet.isDisposed) finished = true;
+        if (packet.err !== undefined) this.counters.handlerFailures++;
         await this.reply(connection, message, replyTo, packet);
         if (finished) resolve();
       });
@@ -336,6 +355,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     if (this.manualAck) return;
     try {
       await (outcome === 'ack' ? settlement.ack() : settlement.nack());
+      this.counters[outcome === 'ack' ? 'acknowledged' : 'rejected']++;
     } catch (error) {
       this.logger.warn(`could not ${outcome} a message: ${errorMessage(error)}; the broker will redeliver it`);
     }
@@ -356,7 +376,10 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     // Handlers in flight on the lost connection cannot ack: the broker redelivers their messages.
     this._status$.next(ActiveMQStatus.RECONNECTING);
     this.attach(() => reconnect(this.settings.brokers, policy, () => this.closing, (attempt) => this.logger.log(`reconnecting (attempt ${attempt})`))).then(
-      () => this.logger.log(`reconnected; consuming ${this.consumers.length} subscriptions again`),
+      () => {
+        this.counters.reconnections++;
+        this.logger.log(`reconnected; consuming ${this.consumers.length} subscriptions again`);
+      },
       (failure: Error) => this.logger.error(failure.message),
     );
   }

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { ClientActiveMQ } from '../client/client-activemq.js';
+import { ActiveMQStatus } from '../events/activemq.events.js';
+import type { ServerActiveMQ } from '../server/server-activemq.js';
+
+/** Options of {@link ActiveMQHealthIndicator.isHealthy}. */
+export interface ActiveMQHealthOptions {
+  /** A client that never connected is connected first; this bounds the wait (ms). Default 1000. */
+  readonly timeout?: number;
+  /** Confirmation-window fill (0–1) from which a client is reported down. Default: never (the window only slows senders). */
+  readonly maxWindowFill?: number;
+}
+
+/** One indicator's entry in a `@nestjs/terminus` health check: `up` or `down`, with details. */
+export type ActiveMQHealthResult = Record<string, { status: 'up' | 'down'; connection: ActiveMQStatus; [detail: string]: unknown }>;
+
+/**
+ * A health indicator for `@nestjs/terminus` (an optional peer dependency: this class does not
+ * import it). Up while the client or server is connected; the details carry the connection
+ * state, the broker, and for a client the confirmation window's fill and the requests waiting.
+ *
+ * ```ts
+ * @Get('health') @HealthCheck()
+ * check() { return this.health.check([() => this.activemq.isHealthy('activemq', this.client)]); }
+ * ```
+ */
+@Injectable()
+export class ActiveMQHealthIndicator {
+  async isHealthy(key: string, target: ClientActiveMQ | ServerActiveMQ, options: ActiveMQHealthOptions = {}): Promise<ActiveMQHealthResult> {
+    if (target instanceof ClientActiveMQ) return { [key]: await this.clientHealth(target, options) };
+    const metrics = target.metrics();
+    const up = metrics.status === ActiveMQStatus.CONNECTED;
+    return { [key]: { status: up ? 'up' : 'down', connection: metrics.status, ...brokerOf(target), handlersRunning: metrics.inFlight, received: metrics.received } };
+  }
+
+  private async clientHealth(client: ClientActiveMQ, options: ActiveMQHealthOptions): Promise<ActiveMQHealthResult[string]> {
+    let error: string | undefined;
+    if (client.connectionStatus === ActiveMQStatus.DISCONNECTED) {
+      const timeout = options.timeout ?? 1000;
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not connected within ${timeout} ms`)), timeout)));
+      await Promise.race([client.connect(), expired]).catch((e: Error) => (error = e.message));
+      clearTimeout(timer);
+    }
+    const metrics = client.metrics();
+    const windowFill = metrics.windowCapacityBytes > 0 ? metrics.windowBytes / metrics.windowCapacityBytes : 0;
+    const windowFull = options.maxWindowFill !== undefined && windowFill >= options.maxWindowFill;
+    const up = metrics.status === ActiveMQStatus.CONNECTED && !windowFull;
+    return {
+      status: up ? 'up' : 'down',
+      connection: metrics.status,
+      ...brokerOf(client),
+      windowBytes: metrics.windowBytes,
+      windowCapacityBytes: metrics.windowCapacityBytes,
+      windowFill: Math.round(windowFill * 1000) / 1000,
+      pendingRequests: metrics.pendingRequests,
+      ...(windowFull ? { message: `confirmation window ${Math.round(windowFill * 100)}% full` } : {}),
+      ...(error ? { message: error } : {}),
+    };
+  }
+}
+
+function brokerOf(target: ClientActiveMQ | ServerActiveMQ): { broker?: string } {
+  try {
+    return { broker: target.unwrap<{ broker: string }>().broker };
+  } catch {
+    return {};
+  }
+}
