@@ -5,8 +5,10 @@ import { Observable, Subject } from 'rxjs';
 import { EventEmitter } from 'node:events';
 import { ActiveMQStatus, type ActiveMQEvents } from '../events/activemq.events.js';
 import type { ActiveMQClientMetrics } from '../metrics.js';
+import { loadTracing, type EndSpan, type MessageTracing } from '../tracing/message-tracing.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
 import type { StompConnection } from '../stomp/connection.js';
+import type { StompHeaders } from '../stomp/frame.js';
 import { connectToFirst, type StartupPolicy } from '../stomp/connector.js';
 import { reconnect, reconnectPolicyOf, watchPrimary, type ReconnectPolicy } from '../stomp/reconnect-policy.js';
 import { stampMessageId } from '../producer/acknowledgements.js';
@@ -27,6 +29,11 @@ import { ReplyRouter } from './reply-router.js';
 
 /** Options of {@link ClientActiveMQ}: the connection settings, and how messages are sent. */
 export interface ActiveMQClientOptions extends ActiveMQConnectionSettings {
+  /**
+   * W3C trace context in message headers (`traceparent`, `tracestate`) and a producer span per
+   * send, through `@opentelemetry/api` when it is installed. Default true; false turns it off.
+   */
+  readonly tracing?: boolean;
   /** Events are persistent unless their record says otherwise. Default true (JMS parity). */
   readonly durable?: boolean;
   /** Milliseconds `send()` waits for a reply; the request also expires on the broker then. Default 30000. */
@@ -41,7 +48,7 @@ export interface ActiveMQClientOptions extends ActiveMQConnectionSettings {
   readonly closeTimeout?: number;
 }
 
-const CLIENT_KEYS = ['durable', 'requestTimeout', 'serializer', 'deserializer', 'confirmationStrategy', 'confirmationBatchSize', 'closeTimeout'];
+const CLIENT_KEYS = ['durable', 'requestTimeout', 'serializer', 'deserializer', 'confirmationStrategy', 'confirmationBatchSize', 'closeTimeout', 'tracing'];
 
 /**
  * A Nest `ClientProxy` for ActiveMQ. `send()` is request/reply over a temporary reply queue with
@@ -76,6 +83,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private readonly replies: ReplyRouter;
   private readonly counters = { sent: 0, failed: 0, confirmed: 0, requests: 0, replies: 0, requestsFailed: 0, reconnections: 0 };
   private currentStatus: ActiveMQStatus = ActiveMQStatus.DISCONNECTED;
+  private tracing: MessageTracing | undefined;
 
   constructor(protected readonly options: ActiveMQClientOptions = {}) {
     super();
@@ -112,7 +120,12 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     if (this.connection && !this.connection.isClosed) return this.connection;
     if (this.reconnecting) return this.reconnecting;
     this.closing = false;
-    this.connecting ??= this.open(this.settings.startup).finally(() => (this.connecting = undefined));
+    this.connecting ??= loadTracing(this.options.tracing)
+      .then((tracing) => {
+        this.tracing = tracing;
+        return this.open(this.settings.startup);
+      })
+      .finally(() => (this.connecting = undefined));
     return this.connecting;
   }
 
@@ -215,17 +228,20 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       return () => {};
     }
     this.counters.requests++;
+    let endSpan: EndSpan | undefined;
     const correlationId = this.replies.register(pattern, (reply: WritePacket) => {
       if (reply.err !== undefined) this.counters.requestsFailed++;
       else if (reply.isDisposed) this.counters.replies++;
+      if (reply.err !== undefined || reply.isDisposed) endSpan?.(reply.err);
       callback(reply);
     }, this.requestTimeout);
-    const headers = {
+    const headers: StompHeaders = {
       expires: String(Date.now() + this.requestTimeout),
       ...message.headers,
       'reply-to': this.replyTo,
       'correlation-id': correlationId,
     };
+    endSpan = this.tracing?.startSend(message.destination, headers, 'request');
     connection
       .send(message.destination, headers, message.body, message.durable ? { receipt: true, timeout: this.callTimeout } : {})
       .catch((err: unknown) => this.replies.fail(correlationId, err));
@@ -271,12 +287,15 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       priority: context?.options?.priority,
       timeToLive: context?.options?.timeToLive,
     });
+    const endSpan = this.tracing?.startSend(message.destination, message.headers, 'publish');
     try {
       await this.sendIn(mode, connection, message, startedAt, context);
     } catch (error) {
       this.counters.failed++;
+      endSpan?.(error);
       throw error;
     }
+    endSpan?.();
     // Windowed sends are counted when written too; their confirmation is counted apart.
     this.counters.sent++;
     return undefined as T;

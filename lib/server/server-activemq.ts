@@ -6,6 +6,7 @@ import { REPLY_HEADER, ReplyKind } from '../client/reply-protocol.js';
 import { checkConsumerGroup, subscriptionOf } from '../destination.js';
 import { ActiveMQStatus, ActiveMQTransport, type ActiveMQEvents } from '../events/activemq.events.js';
 import type { ActiveMQServerMetrics } from '../metrics.js';
+import { loadTracing, type MessageTracing } from '../tracing/message-tracing.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
 import { decodePayload, encodePayload, PayloadDecodeError } from '../serialization/payload-codec.js';
 import type { StompConnection } from '../stomp/connection.js';
@@ -47,9 +48,14 @@ export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
    * connection can produce (ActiveMQ Classic does not deduplicate STOMP sends). Default 0: off.
    */
   readonly dedupeWindow?: number;
+  /**
+   * Handlers run inside a consumer span whose parent is the trace context the message carries
+   * (`traceparent`), through `@opentelemetry/api` when it is installed. Default true.
+   */
+  readonly tracing?: boolean;
 }
 
-const SERVER_KEYS = ['prefetch', 'concurrency', 'ackMode', 'consumerGroup', 'transportId', 'closeTimeout', 'serializer', 'deserializer', 'dedupeWindow'];
+const SERVER_KEYS = ['prefetch', 'concurrency', 'ackMode', 'consumerGroup', 'transportId', 'closeTimeout', 'serializer', 'deserializer', 'dedupeWindow', 'tracing'];
 const NO_HANDLER = 'There is no matching message handler defined in the remote service.';
 
 interface Consumer {
@@ -79,6 +85,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   private readonly prefetch: number;
   private readonly counters = { received: 0, redelivered: 0, acknowledged: 0, rejected: 0, handlerFailures: 0, reconnections: 0 };
   private currentStatus: ActiveMQStatus = ActiveMQStatus.DISCONNECTED;
+  private tracing: MessageTracing | undefined;
   private readonly concurrency: number;
   private readonly manualAck: boolean;
   private readonly replySerializer: ActiveMQSerializer;
@@ -165,6 +172,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
 
   private async start(): Promise<void> {
     this.closing = false;
+    this.tracing = await loadTracing(this.options.tracing);
     this._status$.next(ActiveMQStatus.CONNECTING);
     await this.attach(() => connectToFirst(this.settings.brokers, this.settings.startup));
   }
@@ -256,9 +264,11 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const run = handler.isEventHandler || !replyTo
       ? () => this.runEvent(handler, data, context, settlement, messageId)
       : () => this.runRequest(connection, handler, data, context, settlement, message, replyTo);
+    const tracing = this.tracing;
+    const traced = tracing ? () => tracing.process(message.headers['destination'] ?? pattern, message.headers, run) : run;
     const startHook = this.onProcessingStartHook as ((id: symbol, ctx: ActiveMQContext, done: () => Promise<void>) => unknown) | undefined;
-    if (startHook) await startHook.call(this, this.transportId as symbol, context, run);
-    else await run();
+    if (startHook) await startHook.call(this, this.transportId as symbol, context, traced);
+    else await traced();
     if (dedupeId !== undefined && settlement.outcome === 'ack') this.remember(dedupeId);
   }
 

@@ -1,0 +1,105 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller } from '@nestjs/common';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { firstValueFrom, lastValueFrom } from 'rxjs';
+import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
+import { StompConnection } from '../../../lib/stomp/connection.js';
+import { optionsFor } from '../../support/connect.js';
+import { sharedBrokerUrl } from '../../support/broker.js';
+import { deferred, startService, type RunningService } from '../../support/nest.js';
+
+/** One trace from the sender, across ActiveMQ, into the handler (W3C trace context in message headers). */
+const P = `trace.${process.pid}.${Date.now().toString(36)}`;
+const exporter = new InMemorySpanExporter();
+const tracer = () => trace.getTracer('test');
+const handled = { echo: deferred<string>(), event: deferred<string>(), plain: deferred<string>() };
+
+@Controller()
+class Traced {
+  @MessagePattern(`${P}.echo`)
+  echo(@Payload() text: string): string {
+    // Work the handler does shows up inside the consumer span.
+    tracer().startSpan('handler work').end();
+    handled.echo.resolve(trace.getActiveSpan()?.spanContext().traceId ?? 'none');
+    return text;
+  }
+  @EventPattern<string>(`${P}.event`)
+  event(@Payload() _text: string): void {
+    handled.event.resolve(trace.getActiveSpan()?.spanContext().traceId ?? 'none');
+  }
+  @EventPattern<string>(`${P}.plain`)
+  plain(@Payload() _text: string): void {
+    handled.plain.resolve(trace.getActiveSpan()?.spanContext().traceId ?? 'none');
+  }
+}
+
+let service: RunningService;
+let client: ClientActiveMQ;
+beforeAll(async () => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  service = await startService([Traced]);
+  client = new ClientActiveMQ({ uri: sharedBrokerUrl() });
+  await client.connect();
+});
+afterAll(async () => {
+  await client?.close();
+  await service?.close();
+  trace.disable();
+  context.disable();
+  propagation.disable();
+});
+
+const spanNamed = (name: string): ReadableSpan => {
+  const span = exporter.getFinishedSpans().find((s) => s.name === name);
+  if (!span) throw new Error(`no span '${name}' among ${exporter.getFinishedSpans().map((s) => s.name).join(', ')}`);
+  return span;
+};
+const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
+
+describe('tracing through @opentelemetry/api', () => {
+  it('a request and its handler share one trace: root → request (producer) → process (consumer) → handler work', async () => {
+    const traceId = await tracer().startActiveSpan('http POST /orders', async (root) => {
+      expect(await firstValueFrom(client.send(`${P}.echo`, 'hi'))).toBe('hi');
+      root.end();
+      return root.spanContext().traceId;
+    });
+    expect(await handled.echo.promise).toBe(traceId);
+    const root = spanNamed('http POST /orders');
+    const request = spanNamed(`request /queue/${P}.echo`);
+    const processed = spanNamed(`process /queue/${P}.echo`);
+    const work = spanNamed('handler work');
+    for (const span of [request, processed, work]) expect(span.spanContext().traceId).toBe(traceId);
+    expect(request.kind).toBe(SpanKind.PRODUCER);
+    expect(processed.kind).toBe(SpanKind.CONSUMER);
+    expect(parentOf(request)).toBe(root.spanContext().spanId);
+    expect(parentOf(processed)).toBe(request.spanContext().spanId);
+    expect(parentOf(work)).toBe(processed.spanContext().spanId);
+    expect(request.attributes['messaging.system']).toBe('activemq');
+  });
+
+  it('an event carries its trace too, in the JMS-safe traceparent header', async () => {
+    const traceId = await tracer().startActiveSpan('job', async (root) => {
+      await lastValueFrom(client.emit(`${P}.event`, 'e'), { defaultValue: undefined });
+      root.end();
+      return root.spanContext().traceId;
+    });
+    expect(await handled.event.promise).toBe(traceId);
+    expect(parentOf(spanNamed(`process /queue/${P}.event`))).toBe(spanNamed(`publish /queue/${P}.event`).spanContext().spanId);
+  });
+
+  it('a message from a client without tracing starts a trace of its own', async () => {
+    const raw = await StompConnection.connect(optionsFor(sharedBrokerUrl()));
+    await raw.send(`/queue/${P}.plain`, {}, 'no trace context', { receipt: true });
+    await raw.disconnect();
+    const traceId = await handled.plain.promise;
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(parentOf(spanNamed(`process /queue/${P}.plain`))).toBeUndefined();
+  });
+});
