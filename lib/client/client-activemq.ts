@@ -10,7 +10,7 @@ import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, ty
 import type { StompConnection } from '../stomp/connection.js';
 import type { StompHeaders } from '../stomp/frame.js';
 import { connectToFirst, type StartupPolicy } from '../stomp/connector.js';
-import { reconnect, reconnectPolicyOf, watchPrimary, type ReconnectPolicy } from '../stomp/reconnect-policy.js';
+import { logAttempt, reconnect, reconnectPolicyOf, watchPrimary, type ReconnectPolicy } from '../stomp/reconnect-policy.js';
 import { stampMessageId } from '../producer/acknowledgements.js';
 import type { StompError } from '../stomp/errors.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
@@ -397,7 +397,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     try {
       connection =
         'sendWait' in startup
-          ? await reconnect(this.settings.brokers, startup, () => this.closing, (attempt) => this.logger.log(`reconnecting (attempt ${attempt})`))
+          ? await reconnect(this.settings.brokers, startup, () => this.closing, (attempt) => logAttempt(this.logger, attempt))
           : await connectToFirst(this.settings.brokers, startup);
       await connection.subscribe(this.replyTo, (reply) => this.replies.route(reply));
     } catch (error) {

@@ -11,7 +11,7 @@ import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, ty
 import { decodePayload, encodePayload, PayloadDecodeError } from '../serialization/payload-codec.js';
 import type { StompConnection } from '../stomp/connection.js';
 import { connectToFirst } from '../stomp/connector.js';
-import { reconnect, reconnectPolicyOf, watchPrimary } from '../stomp/reconnect-policy.js';
+import { logAttempt, reconnect, reconnectPolicyOf, watchPrimary } from '../stomp/reconnect-policy.js';
 import type { StompError } from '../stomp/errors.js';
 import type { StompFrame, StompHeaders } from '../stomp/frame.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
@@ -227,7 +227,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       ack: 'client-individual',
       headers: { 'activemq.prefetchSize': String(this.prefetch) },
     });
-    this.logger.log(`consuming ${destination} for '${pattern}'`);
+    this.logger.debug?.(`consuming ${destination} for '${pattern}'`);
   }
 
   private async handle(connection: StompConnection, consumer: Consumer, message: StompFrame): Promise<void> {
@@ -385,7 +385,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     if (!policy.enabled) return;
     // Handlers in flight on the lost connection cannot ack: the broker redelivers their messages.
     this._status$.next(ActiveMQStatus.RECONNECTING);
-    this.attach(() => reconnect(this.settings.brokers, policy, () => this.closing, (attempt) => this.logger.log(`reconnecting (attempt ${attempt})`))).then(
+    this.attach(() => reconnect(this.settings.brokers, policy, () => this.closing, (attempt) => logAttempt(this.logger, attempt))).then(
       () => {
         this.counters.reconnections++;
         this.logger.log(`reconnected; consuming ${this.consumers.length} subscriptions again`);

@@ -120,3 +120,12 @@ function shuffled<T>(items: readonly T[]): T[] {
   }
   return copy;
 }
+
+/**
+ * Logs a reconnection attempt quietly: the first one as a warning (the connection was lost), the
+ * ones after it at debug level, so a long outage does not flood the log.
+ */
+export function logAttempt(logger: { warn(message: string): void; debug?(message: string): void }, attempt: number): void {
+  if (attempt === 1) logger.warn(`connection lost; reconnecting (attempt 1)`);
+  else logger.debug?.(`reconnecting (attempt ${attempt})`);
+}

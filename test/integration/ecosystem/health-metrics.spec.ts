@@ -88,6 +88,14 @@ describe('ActiveMQHealthIndicator with @nestjs/terminus', () => {
   });
 });
 
+describe('logging', () => {
+  it('is quiet by default: routine lines (subscriptions) are debug, nothing at log or warn level from the transport', async () => {
+    const transportLines = service.logger.lines.filter((l) => /consuming|reconnect|re-sent/.test(l.message));
+    expect(transportLines.length).toBeGreaterThan(0);
+    expect(transportLines.every((l) => l.level === 'debug')).toBe(true);
+  });
+});
+
 describe('metrics', () => {
   it('count what a client and a server did', async () => {
     const client = new ClientActiveMQ({ uri: `${sharedBrokerUrl()}?jms.useAsyncSend=true&confirmationWindowSize=65536` });
