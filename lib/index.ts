@@ -17,11 +17,11 @@ export { MessagingModule, InjectMessagingClient, getMessagingClientToken, type M
 export { BrokerUnreachableError, connectToFirst, type StartupPolicy } from './stomp/connector.js';
 export { SendMode, resolveSendMode, type SendModeInputs, type ResolvedSend, type SendOverrides, type SendSettingsLayer } from './producer/send-mode.js';
 export { MESSAGE_ID_HEADER, type SendAcknowledgement, type SendFailure, type SendOutcome } from './producer/acknowledgements.js';
-export { ConfirmationWindow } from './producer/confirmation-window.js';
+export { ConfirmationWindow, type WindowEntry } from './producer/confirmation-window.js';
 export type { ConfirmationStrategy } from './producer/acknowledged-sender.js';
 export { SendInDoubtError, MessageTooLargeForWindowError, TransactionError } from './producer/errors.js';
 export { ActiveMQTransaction } from './producer/transaction.js';
-export { DurableSend, NonDurableSend, Transactional, type DurableSendOptions, type NonDurableSendOptions } from './decorators/send-decorators.js';
+export { DurableSend, NonDurableSend, Transactional, type DurableSendOptions, type NonDurableSendOptions, type MethodOrClassDecorator } from './decorators/send-decorators.js';
 export { EmbeddedBroker, vmBroker, stopVmBroker, type EmbeddedBrokerOptions, type BrokerStats } from './broker/embedded-broker.js';
 export type { ActiveMQClientMetrics, ActiveMQServerMetrics } from './metrics.js';
 export { ActiveMQHealthIndicator, type ActiveMQHealthOptions, type ActiveMQHealthResult } from './health/activemq.health.js';

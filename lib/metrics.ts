@@ -12,12 +12,15 @@ export interface ActiveMQClientMetrics {
   readonly confirmed: number;
   /** Windowed sends written and not yet confirmed. */
   readonly inFlight: number;
-  /** Bytes of those, and the window's size (0 without a window). */
+  /** Bytes of those. */
   readonly windowBytes: number;
+  /** The confirmation window's size in bytes (0 without a window). */
   readonly windowCapacityBytes: number;
-  /** Requests sent with `send()`, their final replies, and those that ended in an error or timeout. */
+  /** Requests sent with `send()`. */
   readonly requests: number;
+  /** Requests that got their final reply. */
   readonly replies: number;
+  /** Requests that ended in an error or a timeout. */
   readonly requestsFailed: number;
   /** Requests waiting for their reply now. */
   readonly pendingRequests: number;
@@ -27,12 +30,15 @@ export interface ActiveMQClientMetrics {
 
 /** What a server has done since it started listening (`server.metrics()`). */
 export interface ActiveMQServerMetrics {
+  /** The connection's state now. */
   readonly status: ActiveMQStatus;
-  /** Messages delivered to it, and how many of those the broker marked as redelivered. */
+  /** Messages delivered to it. */
   readonly received: number;
+  /** Messages delivered to it that the broker marked as redelivered. */
   readonly redelivered: number;
-  /** Messages acknowledged, and rejected (NACK: redelivered later, or dead-lettered). */
+  /** Messages acknowledged. */
   readonly acknowledged: number;
+  /** Messages rejected (NACK: redelivered later, or dead-lettered). */
   readonly rejected: number;
   /** Handlers that threw or whose Observable errored. */
   readonly handlerFailures: number;

@@ -22,13 +22,29 @@ export interface BrokerPolicy {
 
 /** Counters for the stats line and tests. */
 export interface BrokerStats {
+  /** Open client connections. */
   connections: number;
+  /** Queues that exist (topic subscriptions' private queues not counted). */
   queues: number;
+  /** Messages in the queues waiting to be dispatched. */
   waiting: number;
+  /** Messages enqueued since start, over every queue. */
   enqueued: number;
+  /** Messages dispatched since start, redeliveries included. */
   dispatched: number;
+  /** Bytes of messages held in memory, the figure the memory limit applies to. */
   memoryBytes: number;
-  journal?: { segments: number; bytesOnDisk: number; liveMessages: number; fsyncs: number };
+  /** The journal's figures; absent for a broker in memory only. */
+  journal?: {
+    /** Segment files on disk. */
+    segments: number;
+    /** Bytes of every segment file. */
+    bytesOnDisk: number;
+    /** Persistent messages stored and not yet removed. */
+    liveMessages: number;
+    /** fsync calls since start. */
+    fsyncs: number;
+  };
 }
 
 interface Target {

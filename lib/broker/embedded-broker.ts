@@ -99,10 +99,12 @@ export class EmbeddedBroker {
     return client;
   }
 
+  /** Counters of connections, queues, messages, memory and the journal, as of now. */
   stats(): BrokerStats {
     return this.core.stats();
   }
 
+  /** True once {@link stop} has been called. */
   get isStopped(): boolean {
     return this.stopped;
   }

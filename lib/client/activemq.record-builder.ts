@@ -16,6 +16,12 @@ export interface ActiveMQRecordOptions {
 
 /** A payload with per-message settings; what {@link ActiveMQRecordBuilder.build} returns. */
 export class ActiveMQRecord<TData = unknown> {
+  /**
+   * Prefer {@link ActiveMQRecordBuilder}, which checks the settings.
+   *
+   * @param data The payload, serialized as any other.
+   * @param options The message's settings; unchecked here.
+   */
   constructor(
     readonly data: TData,
     readonly options: ActiveMQRecordOptions = {},
@@ -32,19 +38,27 @@ const RESERVED_HEADERS = new Set(['destination', 'receipt', 'transaction', 'cont
 export class ActiveMQRecordBuilder<TData = unknown> {
   private options: { -readonly [K in keyof ActiveMQRecordOptions]: ActiveMQRecordOptions[K] } = {};
 
+  /**
+   * A builder with no settings yet.
+   *
+   * @param data The payload; it can also be given later with {@link setData}.
+   */
   constructor(private data?: TData) {}
 
+  /** Sets the payload. */
   setData(data: TData): this {
     this.data = data;
     return this;
   }
 
+  /** Sends it persistent (`true`, the default argument) or not, whatever the client, decorator or URI say. */
   setDurable(durable = true): this {
     if (typeof durable !== 'boolean') throw new TypeError(`setDurable() takes a boolean, got ${typeof durable}`);
     this.options.durable = durable;
     return this;
   }
 
+  /** JMS priority, an integer 0–9 (brokers default to 4); throws a `RangeError` otherwise. */
   setPriority(priority: number): this {
     if (!Number.isInteger(priority) || priority < 0 || priority > 9) {
       throw new RangeError(`setPriority() takes an integer from 0 to 9 (JMS priority), got ${String(priority)}`);
@@ -53,6 +67,7 @@ export class ActiveMQRecordBuilder<TData = unknown> {
     return this;
   }
 
+  /** Milliseconds until the broker discards the message, a positive integer; throws a `RangeError` otherwise. */
   setTimeToLive(milliseconds: number): this {
     if (!Number.isInteger(milliseconds) || milliseconds <= 0) {
       throw new RangeError(`setTimeToLive() takes a positive whole number of milliseconds, got ${String(milliseconds)}`);
@@ -61,6 +76,11 @@ export class ActiveMQRecordBuilder<TData = unknown> {
     return this;
   }
 
+  /**
+   * Adds headers (merged over those set before). Values must be strings, and headers the transport
+   * sets itself (`destination`, `persistent`, `priority`, `expires`, `correlation-id`, …) are
+   * refused with a `TypeError`.
+   */
   setHeaders(headers: Readonly<StompHeaders>): this {
     for (const [name, value] of Object.entries(headers ?? {})) {
       if (typeof value !== 'string') throw new TypeError(`header '${name}' must be a string, got ${typeof value}`);
@@ -72,12 +92,14 @@ export class ActiveMQRecordBuilder<TData = unknown> {
     return this;
   }
 
+  /** The `correlation-id` header, a non-empty string; for events (requests get their own). */
   setCorrelationId(correlationId: string): this {
     if (typeof correlationId !== 'string' || correlationId === '') throw new TypeError('setCorrelationId() takes a non-empty string');
     this.options.correlationId = correlationId;
     return this;
   }
 
+  /** The record, with a copy of the settings so far; the builder can go on being used. */
   build(): ActiveMQRecord<TData> {
     return new ActiveMQRecord(this.data as TData, { ...this.options });
   }

@@ -1,5 +1,11 @@
 /** A request got no reply in time: no server may handle its pattern, or it is too slow. */
 export class ActiveMQRequestTimeoutError extends Error {
+  /**
+   * Builds the message from the pattern and the time waited.
+   *
+   * @param pattern The request's pattern.
+   * @param timeoutMs Milliseconds waited for the reply.
+   */
   constructor(
     readonly pattern: string,
     readonly timeoutMs: number,
@@ -14,8 +20,15 @@ export class ActiveMQRequestTimeoutError extends Error {
  * been handled: retry it if it is idempotent.
  */
 export class ActiveMQConnectionLostError extends Error {
+  /** Always true: the failure is the connection's, not the request's. */
   readonly retriable = true;
 
+  /**
+   * Describes what the lost connection took with it.
+   *
+   * @param message What was lost, and why.
+   * @param options `cause`: the connection's error, if any.
+   */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ActiveMQConnectionLostError';

@@ -38,7 +38,9 @@ export interface ActiveMQClientOptions extends ActiveMQConnectionSettings {
   readonly durable?: boolean;
   /** Milliseconds `send()` waits for a reply; the request also expires on the broker then. Default 30000. */
   readonly requestTimeout?: number;
+  /** Turns an outgoing packet into the value sent as the body. Default: `data` alone, no envelope (a Buffer as bytes, a string as text, anything else as JSON). */
   readonly serializer?: ActiveMQSerializer;
+  /** Turns a reply's decoded body (JSON value, string or Buffer, by its content type) into the caller's value. Default: as it is. */
   readonly deserializer?: ActiveMQDeserializer;
   /** How windowed sends are confirmed: grouped in transactions (default) or a receipt each. */
   readonly confirmationStrategy?: ConfirmationStrategy;
@@ -85,6 +87,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private currentStatus: ActiveMQStatus = ActiveMQStatus.DISCONNECTED;
   private tracing: MessageTracing | undefined;
 
+  /** Checks the options and the URI at once (an unknown or invalid one throws); connects on first use. */
   constructor(protected readonly options: ActiveMQClientOptions = {}) {
     super();
     this.settings = resolveSettings(options, CLIENT_KEYS, 'ClientActiveMQ');
@@ -162,7 +165,16 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   }
 
   /** Bytes of windowed sends not yet confirmed, and the most there ever were. */
-  get window(): { readonly outstandingBytes: number; readonly peakBytes: number; readonly capacityBytes: number } | undefined {
+  get window():
+    | {
+        /** Bytes sent and not yet confirmed or failed. */
+        readonly outstandingBytes: number;
+        /** The most bytes ever outstanding at once. */
+        readonly peakBytes: number;
+        /** The window's size (`confirmationWindowSize`). */
+        readonly capacityBytes: number;
+      }
+    | undefined {
     return this.acknowledged?.window;
   }
 
@@ -205,6 +217,12 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     return this.connection as T;
   }
 
+  /**
+   * Listens to the client's events (`connect`, `disconnect`, `error`); listeners added before
+   * `connect()` are kept.
+   * @typeParam EventKey - the event's name
+   * @typeParam EventCallback - its listener's signature
+   */
   override on<EventKey extends keyof ActiveMQEvents = keyof ActiveMQEvents, EventCallback extends ActiveMQEvents[EventKey] = ActiveMQEvents[EventKey]>(
     event: EventKey,
     callback: EventCallback,

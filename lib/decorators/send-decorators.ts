@@ -16,11 +16,14 @@ export interface DurableSendOptions {
 export interface NonDurableSendOptions {
   /** false (default): fire and forget; true: wait for the broker. */
   readonly block?: boolean;
+  /** JMS priority 0–9 for every send. */
   readonly priority?: number;
+  /** Milliseconds until the broker discards each message. */
   readonly timeToLive?: number;
 }
 
-type MethodOrClassDecorator = MethodDecorator & ClassDecorator;
+/** Applies to a method, or to a class (then to every method the class declares). */
+export type MethodOrClassDecorator = MethodDecorator & ClassDecorator;
 
 const OPTION_KEYS = ['block', 'priority', 'timeToLive'];
 

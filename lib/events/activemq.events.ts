@@ -2,11 +2,15 @@ import type { StompError } from '../stomp/errors.js';
 
 /** Connection states reported on `client.status` and `server.status`. */
 export enum ActiveMQStatus {
+  /** The first connection is being opened (`connect()` / `listen()`). */
   CONNECTING = 'connecting',
+  /** Connected to a broker. */
   CONNECTED = 'connected',
   /** The connection was lost and is being re-established. */
   RECONNECTING = 'reconnecting',
+  /** Not connected: not started yet, the first connection failed, or reconnection gave up or is off. */
   DISCONNECTED = 'disconnected',
+  /** Closed by `close()`. */
   CLOSED = 'closed',
 }
 

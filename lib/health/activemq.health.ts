@@ -12,7 +12,17 @@ export interface ActiveMQHealthOptions {
 }
 
 /** One indicator's entry in a `@nestjs/terminus` health check: `up` or `down`, with details. */
-export type ActiveMQHealthResult = Record<string, { status: 'up' | 'down'; connection: ActiveMQStatus; [detail: string]: unknown }>;
+export type ActiveMQHealthResult = Record<
+  string,
+  {
+    /** `up` while connected (and, for a client, the window below `maxWindowFill`). */
+    status: 'up' | 'down';
+    /** The connection's state. */
+    connection: ActiveMQStatus;
+    /** Details: `broker`, and for a client the window's bytes and fill and `pendingRequests`, for a server `handlersRunning` and `received`; `message` says why it is down. */
+    [detail: string]: unknown;
+  }
+>;
 
 /**
  * A health indicator for `@nestjs/terminus` (an optional peer dependency: this class does not
@@ -26,6 +36,14 @@ export type ActiveMQHealthResult = Record<string, { status: 'up' | 'down'; conne
  */
 @Injectable()
 export class ActiveMQHealthIndicator {
+  /**
+   * The health of `target` under `key`. A client that has not connected yet is connected first,
+   * for at most `options.timeout` ms. Never throws: a problem is reported as `down`.
+   *
+   * @param key The name of the entry in the health check's result, e.g. `activemq`.
+   * @param target The client or server to check.
+   * @param options Connect timeout and window threshold.
+   */
   async isHealthy(key: string, target: ClientActiveMQ | ServerActiveMQ, options: ActiveMQHealthOptions = {}): Promise<ActiveMQHealthResult> {
     if (target instanceof ClientActiveMQ) return { [key]: await this.clientHealth(target, options) };
     const metrics = target.metrics();

@@ -11,9 +11,13 @@ export interface MessagingModuleOptions extends ActiveMQClientOptions {
 
 /** `MessagingModule.forRootAsync()` options. */
 export interface MessagingModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** Registers a named client, injected with `@InjectMessagingClient(name)`. Unnamed: inject `ClientActiveMQ`. */
   readonly name?: string;
+  /** Make the client injectable everywhere (default true). */
   readonly isGlobal?: boolean;
+  /** Providers whose values are passed to `useFactory`, in order. */
   readonly inject?: Array<InjectionToken | OptionalFactoryDependency>;
+  /** Returns the client's options, or a URI alone; may be async. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Nest factories take whatever `inject` lists
   readonly useFactory: (...args: any[]) => ActiveMQClientOptions | string | Promise<ActiveMQClientOptions | string>;
 }
@@ -40,6 +44,11 @@ export const InjectMessagingClient = (name?: string): ParameterDecorator & Prope
  */
 @Module({})
 export class MessagingModule {
+  /**
+   * Registers a client built from `options` now, so that a bad URI or option stops start-up.
+   *
+   * @param options A URI, or the client's options with `name` and `isGlobal`. Default: the embedded broker `vm://localhost`.
+   */
   static forRoot(options: string | MessagingModuleOptions = {}): DynamicModule {
     const { name, isGlobal, ...clientOptions } = typeof options === 'string' ? { uri: options } : (options as MessagingModuleOptions);
     // Checked now, so a bad URI or option stops start-up with its own message.
@@ -47,6 +56,7 @@ export class MessagingModule {
     return MessagingModule.build(name, isGlobal, { provide: getMessagingClientToken(name), useValue: client });
   }
 
+  /** Registers a client whose options (or URI) come from `useFactory`, with the providers listed in `inject`. */
   static forRootAsync(options: MessagingModuleAsyncOptions): DynamicModule {
     const provider: FactoryProvider<ClientActiveMQ> = {
       provide: getMessagingClientToken(options.name),

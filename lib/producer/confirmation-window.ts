@@ -3,13 +3,19 @@ import type { SendOutcome } from './acknowledgements.js';
 
 /** What the window knows of one unconfirmed send. */
 export interface WindowEntry {
+  /** Position in send order, from 0. */
   readonly seq: number;
+  /** The `nestjsMessageId` header the message carries. */
   readonly messageId: string;
+  /** The destination it was sent to. */
   readonly destination: string;
+  /** Bytes it holds in the window. */
   readonly bytes: number;
+  /** It was sent persistent. */
   readonly durable: boolean;
   /** `performance.now()` when `emit()` was called. */
   readonly startedAt: number;
+  /** Set once it is confirmed or failed; reported when every earlier send is too. */
   outcome: SendOutcome | undefined;
 }
 
@@ -29,6 +35,12 @@ export class ConfirmationWindow {
   private highWater = 0;
   private nextSeq = 0;
 
+  /**
+   * An empty window. Throws a `RangeError` unless `capacityBytes` is a positive whole number.
+   *
+   * @param capacityBytes Most bytes unconfirmed at once (`confirmationWindowSize`).
+   * @param report Called once per send with its outcome, in send order.
+   */
   constructor(
     readonly capacityBytes: number,
     private readonly report: (outcome: SendOutcome) => void,
@@ -73,6 +85,7 @@ export class ConfirmationWindow {
     return entry;
   }
 
+  /** Settles `entries` as confirmed, frees their bytes and reports what is now reportable in order. Entries already settled are ignored. */
   confirm(entries: readonly WindowEntry[]): void {
     const now = performance.now();
     for (const entry of entries) {
@@ -81,6 +94,7 @@ export class ConfirmationWindow {
     this.flushOutcomes();
   }
 
+  /** Settles `entries` as failed with `error`, frees their bytes and reports what is now reportable in order. Entries already settled are ignored. */
   fail(entries: readonly WindowEntry[], error: Error): void {
     const now = performance.now();
     for (const entry of entries) {

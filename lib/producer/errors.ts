@@ -1,5 +1,11 @@
 /** A blocking send or a commit got no answer within `callTimeout`: the broker may or may not have it. */
 export class SendInDoubtError extends Error {
+  /**
+   * Describes one blocking send or commit left in doubt.
+   *
+   * @param message What got no answer, and for how long.
+   * @param options `cause`: usually the underlying `StompTimeoutError`.
+   */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'SendInDoubtError';
@@ -8,6 +14,12 @@ export class SendInDoubtError extends Error {
 
 /** A message larger than the whole confirmation window can never be admitted. */
 export class MessageTooLargeForWindowError extends RangeError {
+  /**
+   * Says how large the message is and how large the window, and what to do about it.
+   *
+   * @param bytes The message's size in bytes.
+   * @param windowBytes The confirmation window's capacity in bytes (`confirmationWindowSize`).
+   */
   constructor(
     readonly bytes: number,
     readonly windowBytes: number,
@@ -19,6 +31,12 @@ export class MessageTooLargeForWindowError extends RangeError {
 
 /** COMMIT or ABORT failed; for a COMMIT nothing of the transaction was stored. */
 export class TransactionError extends Error {
+  /**
+   * Describes a failed COMMIT or ABORT.
+   *
+   * @param message Which transaction failed, and why.
+   * @param options `cause`: the broker's error, if any.
+   */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TransactionError';

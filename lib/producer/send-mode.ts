@@ -12,10 +12,15 @@ export enum SendMode {
 
 /** What one layer (client options, or the URI) says about blocking. Field names as in the URI. */
 export interface SendSettingsLayer {
+  /** Durable sends do not block (Classic `jms.useAsyncSend`). */
   readonly useAsyncSend?: boolean;
+  /** Every send blocks, non-durable ones too (Classic `jms.alwaysSyncSend`). */
   readonly alwaysSyncSend?: boolean;
+  /** Durable sends block (Artemis; default true). */
   readonly blockOnDurableSend?: boolean;
+  /** Non-durable sends block (Artemis; default false). */
   readonly blockOnNonDurableSend?: boolean;
+  /** Bytes of async sends unconfirmed at once; > 0 makes async sends acknowledged. */
   readonly confirmationWindowSize?: number;
   /** Classic `jms.sendTimeout`: when > 0 every send blocks, for at most this long. */
   readonly sendTimeout?: number;
@@ -23,25 +28,34 @@ export interface SendSettingsLayer {
 
 /** What a record builder or a decorator says for one send. */
 export interface SendOverrides {
+  /** Send persistent (`true`) or not (`false`). */
   readonly durable?: boolean;
+  /** Wait for the broker's receipt (`true`) or not (`false`). */
   readonly block?: boolean;
 }
 
+/** Everything that has a say in one send's mode, layer by layer; see {@link resolveSendMode}. */
 export interface SendModeInputs {
   /** From `ActiveMQRecordBuilder` (strongest). */
   readonly record?: SendOverrides;
   /** From `@DurableSend` / `@NonDurableSend` around the call. */
   readonly decorator?: SendOverrides;
   /** From the client's options object. */
-  readonly client?: SendSettingsLayer & { readonly durable?: boolean };
+  readonly client?: SendSettingsLayer & {
+    /** The client's default durability. */
+    readonly durable?: boolean;
+  };
   /** From the connection URI. */
   readonly uri?: SendSettingsLayer;
   /** A transaction (`client.transaction()`, `@Transactional()`) is open around the call. */
   readonly inTransaction?: boolean;
 }
 
+/** The outcome of {@link resolveSendMode}. */
 export interface ResolvedSend {
+  /** How the send completes. */
   readonly mode: SendMode;
+  /** The message is sent persistent. */
   readonly durable: boolean;
 }
 

@@ -12,10 +12,16 @@ type TransactionState = 'open' | 'committing' | 'committed' | 'aborted';
  * receipt (the only wait; one fsync on ActiveMQ Classic, semantics §7.1) or ABORT.
  */
 export class ActiveMQTransaction {
+  /** The STOMP `transaction` header of its frames: `tx-` and a random UUID. */
   readonly id = `tx-${randomUUID()}`;
   private state: TransactionState = 'open';
   private sends = 0;
 
+  /**
+   * A transaction on `connection`, not yet begun; {@link ActiveMQTransaction.begin} also sends BEGIN.
+   *
+   * @internal
+   */
   constructor(
     private readonly connection: StompConnection,
     private readonly callTimeout: number,
@@ -23,7 +29,11 @@ export class ActiveMQTransaction {
     private readonly emitter: (transaction: ActiveMQTransaction, pattern: string, data: unknown) => Promise<void>,
   ) {}
 
-  /** BEGIN. */
+  /**
+   * BEGIN.
+   *
+   * @internal
+   */
   static async begin(connection: StompConnection, callTimeout: number, emitter: ActiveMQTransaction['emitter']): Promise<ActiveMQTransaction> {
     const transaction = new ActiveMQTransaction(connection, callTimeout, emitter);
     await connection.begin(transaction.id);
@@ -40,7 +50,11 @@ export class ActiveMQTransaction {
     return this.sends;
   }
 
-  /** Writes one message with this transaction's header (added to `message.headers`, which it owns). */
+  /**
+   * Writes one message with this transaction's header (added to `message.headers`, which it owns).
+   *
+   * @internal
+   */
   write(message: OutgoingMessage): Promise<void> {
     if (this.state !== 'open') {
       return Promise.reject(new TransactionError(`transaction ${this.id} is ${this.state}; no more sends`));
@@ -50,6 +64,12 @@ export class ActiveMQTransaction {
     return this.connection.writeFrame('SEND', message.headers, message.body);
   }
 
+  /**
+   * COMMIT, waiting up to `callTimeout` ms for the broker's receipt. `client.transaction()` and
+   * `@Transactional()` commit for you when the call resolves. Rejects with {@link TransactionError}
+   * when the broker refuses (nothing was stored) or the transaction is no longer open, and with
+   * {@link SendInDoubtError} when the broker does not answer in time.
+   */
   async commit(): Promise<void> {
     this.close('committing');
     try {
@@ -64,6 +84,10 @@ export class ActiveMQTransaction {
     }
   }
 
+  /**
+   * ABORT: the broker drops every send of the transaction. Does nothing unless the transaction is
+   * open; on a connection already lost it only marks it aborted (the broker rolled it back).
+   */
   async abort(): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'aborted';

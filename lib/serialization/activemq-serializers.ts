@@ -6,6 +6,7 @@ import type { StompHeaders } from '../stomp/frame.js';
  * off) into the value sent as the body. The default sends `data` alone: no envelope on the wire.
  */
 export interface ActiveMQSerializer {
+  /** The value to send for `packet`; it is then encoded as bytes, text or JSON by its type. */
   serialize(packet: ReadPacket): unknown;
 }
 
@@ -13,6 +14,7 @@ export interface ActiveMQSerializer {
 export interface ActiveMQDeserializeContext {
   /** The pattern whose subscription received the message (server), or the request's pattern (client). */
   readonly channel: string;
+  /** The message's headers, as received. */
   readonly headers: Readonly<StompHeaders>;
 }
 
@@ -21,6 +23,7 @@ export interface ActiveMQDeserializeContext {
  * default hands the body over as it is.
  */
 export interface ActiveMQDeserializer {
+  /** The data to hand over for `body` (already decoded by its content type: JSON value, string or Buffer). */
   deserialize(body: unknown, context: ActiveMQDeserializeContext): unknown;
 }
 

@@ -2,12 +2,20 @@ import type { StompFrame, StompHeaders } from '../stomp/frame.js';
 
 /** A payload ready for the wire: the body and the headers that say how to read it. */
 export interface EncodedPayload {
+  /** Bytes as a Buffer; text and JSON as a string. */
   readonly body: Buffer | string;
+  /** `content-type`, and for bytes a `content-length` (its value is set to the body's length when the frame is written). */
   readonly headers: StompHeaders;
 }
 
 /** A message body that does not match its content type. The message is dead-lettered, never handled. */
 export class PayloadDecodeError extends Error {
+  /**
+   * Names the message whose body could not be read.
+   *
+   * @param message What does not match, naming the message and its destination.
+   * @param messageId The message's `message-id` header, if it has one.
+   */
   constructor(
     message: string,
     readonly messageId: string | undefined,

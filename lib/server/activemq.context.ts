@@ -4,18 +4,24 @@ import type { MessageSettlement } from './settlement.js';
 
 /** A received message as handlers see it. */
 export interface ActiveMQMessage {
+  /** The broker's `message-id` header. */
   readonly messageId: string | undefined;
+  /** The destination it came from (e.g. `/queue/orders.placed`); empty if the broker did not say. */
   readonly destination: string;
+  /** Every header of the MESSAGE frame. */
   readonly headers: Readonly<StompHeaders>;
   /** The raw body; the handler's `data` is its decoded form. */
   readonly body: Buffer;
+  /** The broker delivered it before (its `redelivered` header is `true`). */
   readonly redelivered: boolean;
 }
 
+/** What the server gives each context: the MESSAGE frame, the pattern, how to settle it, and whether acks are manual. */
 type ActiveMQContextArgs = [message: StompFrame, pattern: string, settlement: MessageSettlement, manualAck: boolean];
 
 /** `@Ctx() ctx: ActiveMQContext` in an ActiveMQ handler. */
 export class ActiveMQContext extends BaseRpcContext<ActiveMQContextArgs> {
+  /** The received message: id, destination, headers, raw body and whether it is redelivered. */
   getMessage(): ActiveMQMessage {
     const frame = this.args[0];
     return {
@@ -27,6 +33,7 @@ export class ActiveMQContext extends BaseRpcContext<ActiveMQContextArgs> {
     };
   }
 
+  /** Every header of the MESSAGE frame. */
   getHeaders(): Readonly<StompHeaders> {
     return this.args[0].headers;
   }
@@ -41,6 +48,7 @@ export class ActiveMQContext extends BaseRpcContext<ActiveMQContextArgs> {
     return this.args[0].headers['destination'] ?? '';
   }
 
+  /** True when the broker delivered the message before (a NACK, or a consumer that left without acking). */
   isRedelivered(): boolean {
     return this.args[0].headers['redelivered'] === 'true';
   }

@@ -101,6 +101,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     return this.settings.options.blockOnAcknowledge ? (this.settings.options.callTimeout ?? 30_000) : 0;
   }
 
+  /** Checks the options and the URI at once (an unknown or invalid one throws); connects on `listen()`. */
   constructor(private readonly options: ActiveMQServerOptions = {}) {
     super();
     this.settings = resolveSettings(options, SERVER_KEYS, 'ServerActiveMQ');

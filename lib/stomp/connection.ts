@@ -18,14 +18,18 @@ import { negotiateHeartbeat, type HeartbeatIntervals } from './heartbeat.js';
 
 /** How to reach a broker and what to say in CONNECT. */
 export interface StompConnectionOptions {
+  /** Host name or IP address of the broker; with `stream`, a name for messages and logs. */
   readonly host: string;
+  /** TCP port of the broker's STOMP connector (ActiveMQ's default is 61613). */
   readonly port: number;
   /**
    * `true` or TLS options to connect with TLS (`stomp+ssl://`). The certificate is verified
    * unless `rejectUnauthorized: false` is given explicitly.
    */
   readonly tls?: boolean | tls.ConnectionOptions;
+  /** The CONNECT `login` header (user name). */
   readonly login?: string;
+  /** The CONNECT `passcode` header (password); never logged or put in error messages. */
   readonly passcode?: string;
   /** The CONNECT `host` header (virtual host). Defaults to `host`. */
   readonly virtualHost?: string;
@@ -56,7 +60,9 @@ export interface StompConnectionOptions {
 /** How the broker expects a subscription's messages to be acknowledged. */
 export type StompAckMode = 'auto' | 'client' | 'client-individual';
 
+/** Options of one SUBSCRIBE. */
 export interface StompSubscribeOptions {
+  /** How the messages are acknowledged. Default `auto`. */
   readonly ack?: StompAckMode;
   /** Extra SUBSCRIBE headers, e.g. `activemq.prefetchSize`. */
   readonly headers?: StompHeaders;
@@ -64,13 +70,17 @@ export interface StompSubscribeOptions {
 
 /** A live subscription; MESSAGE frames for it reach its handler. */
 export interface StompSubscription {
+  /** The SUBSCRIBE `id` header, unique on its connection. */
   readonly id: string;
+  /** The destination subscribed to, as given. */
   readonly destination: string;
+  /** How its messages are acknowledged. */
   readonly ack: StompAckMode;
   /** UNSUBSCRIBE, confirmed by a receipt. */
   unsubscribe(): Promise<void>;
 }
 
+/** Receives each MESSAGE frame of a subscription, synchronously as it is parsed. */
 export type StompMessageHandler = (message: StompFrame) => void;
 
 interface PendingReceipt {
@@ -89,7 +99,9 @@ export interface StompConnection {
   on(event: 'heartbeat', listener: () => void): this;
   /** A MESSAGE arrived for a subscription that no longer exists (dropped; the broker redelivers what was not acked). */
   on(event: 'unrouted', listener: (message: StompFrame) => void): this;
+  /** Like `on('close')`, for the first time only. */
   once(event: 'close', listener: (error: StompError | undefined) => void): this;
+  /** Like `on('heartbeat')`, for the next heart-beat only. */
   once(event: 'heartbeat', listener: () => void): this;
 }
 

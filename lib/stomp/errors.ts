@@ -2,6 +2,12 @@ import type { StompHeaders } from './frame.js';
 
 /** Base class of every error this library raises about the STOMP protocol or a connection. */
 export class StompError extends Error {
+  /**
+   * Names the error after its class (`error.name`).
+   *
+   * @param message What went wrong.
+   * @param options `cause`: the underlying error, if any.
+   */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -22,6 +28,12 @@ export type StompParseErrorCode =
 
 /** The byte stream is not valid STOMP 1.2, or a frame passes a configured limit. Fatal to the stream. */
 export class StompParseError extends StompError {
+  /**
+   * Keeps `code` for callers that branch on the kind of failure.
+   *
+   * @param code Which rule the stream broke.
+   * @param message What was wrong, with the offending command or limit.
+   */
   constructor(
     readonly code: StompParseErrorCode,
     message: string,
@@ -41,8 +53,16 @@ export class StompBrokerError extends StompError {
   readonly receiptId: string | undefined;
   /** The ERROR frame's body (often a stack trace on ActiveMQ). */
   readonly details: string;
+  /** Every header of the ERROR frame. */
   readonly headers: StompHeaders;
 
+  /**
+   * Reads the broker's message, receipt id and details from an ERROR frame.
+   *
+   * @param headers The ERROR frame's headers.
+   * @param body The ERROR frame's body.
+   * @param broker The broker's `host:port`, for the message.
+   */
   constructor(headers: StompHeaders, body: Buffer, broker: string) {
     const brokerMessage = headers['message'] ?? 'ERROR frame without a message header';
     super(`${broker} refused the request: ${brokerMessage}`);

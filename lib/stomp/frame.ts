@@ -6,8 +6,11 @@ export const CLIENT_COMMANDS = [
 /** Frames a STOMP 1.2 server sends. */
 export const SERVER_COMMANDS = ['CONNECTED', 'MESSAGE', 'RECEIPT', 'ERROR'] as const;
 
+/** A command a STOMP 1.2 client sends. */
 export type StompClientCommand = (typeof CLIENT_COMMANDS)[number];
+/** A command a STOMP 1.2 server sends. */
 export type StompServerCommand = (typeof SERVER_COMMANDS)[number];
+/** Any of the fifteen STOMP 1.2 commands. */
 export type StompCommand = StompClientCommand | StompServerCommand;
 
 const KNOWN_COMMANDS: ReadonlySet<string> = new Set<string>([...CLIENT_COMMANDS, ...SERVER_COMMANDS]);
@@ -25,8 +28,11 @@ export type StompHeaders = Record<string, string>;
 
 /** One STOMP frame. `body` is raw bytes; text bodies are UTF-8. */
 export interface StompFrame {
+  /** The frame's command line. */
   readonly command: StompCommand;
+  /** The frame's headers, unescaped. */
   readonly headers: StompHeaders;
+  /** The body's bytes; empty when there is none. */
   readonly body: Buffer;
 }
 
@@ -45,6 +51,7 @@ export interface StompLimits {
   readonly maxBodyBytes: number;
 }
 
+/** The limits used where none are given: 1000 headers, 10 KiB per header line, 100 MiB per body. */
 export const DEFAULT_STOMP_LIMITS: StompLimits = Object.freeze({
   maxHeaders: 1000,
   maxHeaderLineBytes: 10 * 1024,

@@ -18,7 +18,9 @@ const enum State {
 
 /** What the parser hands to its owner. */
 export interface StompParserEvents {
+  /** A complete frame was read. */
   frame(frame: StompFrame): void;
+  /** An EOL arrived between frames: a heart-beat. */
   heartbeat(): void;
 }
 
@@ -47,6 +49,12 @@ export class StompParser {
   private bodyLength = 0;
   private failure: StompParseError | undefined;
 
+  /**
+   * A parser between frames, with the given limits over the defaults.
+   *
+   * @param events Called with each frame and heart-beat, synchronously from `push`.
+   * @param limits Overrides of {@link DEFAULT_STOMP_LIMITS}.
+   */
   constructor(
     private readonly events: StompParserEvents,
     limits: Partial<StompLimits> = {},

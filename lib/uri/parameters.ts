@@ -1,18 +1,43 @@
 import type { ActiveMQUriOptionName } from './uri-options.js';
 
-/** How a parameter's text becomes a value. */
+/**
+ * How a parameter's text becomes a value: `boolean` (`true`/`false`), `integer` or `number` (at
+ * least `min`), `string` (as written), or `heartbeat` (`outgoing,incoming` in ms).
+ */
 export type ParameterType =
-  | { readonly kind: 'boolean' }
-  | { readonly kind: 'integer'; readonly min: number }
-  | { readonly kind: 'number'; readonly min: number }
-  | { readonly kind: 'string' }
-  | { readonly kind: 'heartbeat' };
+  | {
+      /** `true` or `false`. */
+      readonly kind: 'boolean';
+    }
+  | {
+      /** A whole number. */
+      readonly kind: 'integer';
+      /** Smallest value accepted. */
+      readonly min: number;
+    }
+  | {
+      /** A number, fractions allowed. */
+      readonly kind: 'number';
+      /** Smallest value accepted. */
+      readonly min: number;
+    }
+  | {
+      /** The text as written. */
+      readonly kind: 'string';
+    }
+  | {
+      /** Two millisecond counts, `outgoing,incoming`. */
+      readonly kind: 'heartbeat';
+    };
 
 /** Where a parameter's value goes: an option, or the credentials. */
 export type ParameterTarget = ActiveMQUriOptionName | 'login' | 'passcode';
 
+/** What one spelling of a URI parameter sets, and how its text is read. */
 export interface ParameterSpec {
+  /** The canonical option (or `login`/`passcode`) the value goes to. */
   readonly target: ParameterTarget;
+  /** How the text is checked and converted. */
   readonly type: ParameterType;
 }
 

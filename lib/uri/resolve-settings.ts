@@ -10,9 +10,11 @@ import type { ActiveMQUriOptions, ParsedActiveMQUri } from './uri-options.js';
 
 /** Options shared by `ClientActiveMQ` and `ServerActiveMQ`: a URI and anything a URI can say, in code. */
 export interface ActiveMQConnectionSettings extends ActiveMQUriOptions {
-  /** `stomp://…`, `stomp+ssl://…` or `failover:(…)`. Default `stomp://localhost:61613`. */
+  /** `stomp://…`, `stomp+ssl://…`, `vm://…` or `failover:(…)`. Default `vm://localhost`, the in-process embedded broker. */
   readonly uri?: string;
+  /** User name for CONNECT; wins over credentials written in the URI. */
   readonly login?: string;
+  /** Password for CONNECT; wins over credentials written in the URI. */
   readonly passcode?: string;
   /** TLS options (e.g. `ca`) for `stomp+ssl://` brokers, merged over what the URI says. */
   readonly tls?: TlsOptions;
@@ -20,6 +22,7 @@ export interface ActiveMQConnectionSettings extends ActiveMQUriOptions {
 
 /** Settings checked and resolved: code options over URI parameters. */
 export interface ResolvedSettings {
+  /** The URI parsed, with the code's `login`/`passcode` and the merged options. */
   readonly parsed: ParsedActiveMQUri;
   /** Code options over URI options. */
   readonly options: ActiveMQUriOptions;
@@ -29,6 +32,7 @@ export interface ResolvedSettings {
   readonly codeOptions: ActiveMQUriOptions;
   /** One entry per broker of the URI. */
   readonly brokers: readonly StompConnectionOptions[];
+  /** How hard to try the first connection, from the start-up and backoff options. */
   readonly startup: StartupPolicy;
 }
 

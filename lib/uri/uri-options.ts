@@ -54,40 +54,58 @@ export interface ActiveMQUriOptions {
   readonly servername?: string;
 
   // Reconnection, ActiveMQ Classic failover spelling (semantics §3)
+  /** Milliseconds before the first reconnection attempt (default 100); also the first start-up retry delay (default 1000 there). */
   readonly initialReconnectDelay?: number;
+  /** Longest delay between reconnection attempts, in ms (default 30000). */
   readonly maxReconnectDelay?: number;
+  /** Grow the delay after each attempt (default true); `false` keeps it constant. */
   readonly useExponentialBackOff?: boolean;
+  /** Delay multiplier per attempt (default 2; also spelt `backOffMultiplier`). */
   readonly reconnectDelayExponent?: number;
+  /** Reconnection rounds over the brokers before giving up: -1 for ever (default), 0 turns reconnection off. */
   readonly maxReconnectAttempts?: number;
+  /** Rounds over the brokers retried at start-up after the first one: -1 for ever, default 0 (fail at once). */
   readonly startupMaxReconnectAttempts?: number;
+  /** Try the brokers in random order instead of the order written (default false). */
   readonly randomize?: boolean;
-  /** Milliseconds a send waits for a reconnection before failing; -1 waits for ever. */
+  /** Milliseconds a send waits for a reconnection before failing; -1 (the default) waits `callTimeout` (default 30000). */
   readonly timeout?: number;
+  /** While on a backup broker, move back to the first broker of the list once it answers (default false). */
   readonly priorityBackup?: boolean;
+  /** Re-send the latest fire-and-forget sends, up to `maxCacheSize` bytes, after a reconnection (default false). */
   readonly trackMessages?: boolean;
+  /** Bytes of fire-and-forget sends kept for re-sending with `trackMessages` (default 131072), the oldest dropped first. */
   readonly maxCacheSize?: number;
   /** Tracked sends also carry `_AMQ_DUPL_ID` (their id), so that Artemis drops re-sent duplicates itself. */
   readonly duplicateDetection?: boolean;
 
   // Reconnection, Artemis spelling (semantics §2)
+  /** Artemis' name for `maxReconnectAttempts` (the Classic name wins when both are set). */
   readonly reconnectAttempts?: number;
+  /** Artemis' name for `startupMaxReconnectAttempts` (the Classic name wins when both are set). */
   readonly initialConnectAttempts?: number;
+  /** Artemis' name for `initialReconnectDelay` (the Classic name wins when both are set), in ms. */
   readonly retryInterval?: number;
+  /** Artemis' name for `reconnectDelayExponent` (the Classic name wins when both are set). */
   readonly retryIntervalMultiplier?: number;
+  /** Artemis' name for `maxReconnectDelay` (the Classic name wins when both are set), in ms. */
   readonly maxRetryInterval?: number;
 }
 
+/** The canonical name of one URI option. */
 export type ActiveMQUriOptionName = keyof ActiveMQUriOptions;
 
 /** One broker address of a URI. */
 export interface BrokerEndpoint {
   /** `stomp`, `stomp+ssl` (TLS), or `vm` (the embedded broker, named by `host`). */
   readonly scheme: 'stomp' | 'stomp+ssl' | 'vm';
+  /** Host name or IP address; for `vm`, the embedded broker's name. */
   readonly host: string;
   /** 0 for `vm`. */
   readonly port: number;
   /** Credentials written in this address (`stomp://user:pass@host`). */
   readonly login?: string;
+  /** Password written in this address. */
   readonly passcode?: string;
 }
 
@@ -99,6 +117,8 @@ export interface ParsedActiveMQUri {
   readonly failover: boolean;
   /** Credentials given as parameters (they apply to every endpoint without its own). */
   readonly login?: string;
+  /** Password given as a parameter (it applies to every endpoint without its own). */
   readonly passcode?: string;
+  /** The URI's parameters, under their canonical names. */
   readonly options: ActiveMQUriOptions;
 }
