@@ -90,21 +90,25 @@ async function run(label: string, url: string, disrupt: () => Promise<void>, bro
       fenceSent = true;
       void consumer.send(`/queue/${queue}`, {}, 'fence', { receipt: true });
     };
-    void consumer.subscribe(`/queue/${queue}`, (m) => {
-      if (m.body.toString() === 'fence') {
+    void consumer.subscribe(
+      `/queue/${queue}`,
+      (m) => {
+        if (m.body.toString() === 'fence') {
+          clearTimeout(quiet);
+          resolveDrain();
+          return;
+        }
+        const id = m.headers['nestjsMessageId'] ?? '';
+        received.push(id);
+        if (!seen.has(id)) {
+          seen.add(id);
+          if (confirmed.has(id) && --missing === 0) sendFence();
+        }
         clearTimeout(quiet);
-        resolveDrain();
-        return;
-      }
-      const id = m.headers['nestjsMessageId'] ?? '';
-      received.push(id);
-      if (!seen.has(id)) {
-        seen.add(id);
-        if (confirmed.has(id) && --missing === 0) sendFence();
-      }
-      clearTimeout(quiet);
-      quiet = setTimeout(() => (sendFence(), resolveDrain()), Number(process.env['CHAOS_QUIET_MS'] ?? 10_000));
-    }, { ack: 'auto', headers: { 'activemq.prefetchSize': '5000' } });
+        quiet = setTimeout(() => (sendFence(), resolveDrain()), Number(process.env['CHAOS_QUIET_MS'] ?? 10_000));
+      },
+      { ack: 'auto', headers: { 'activemq.prefetchSize': '5000' } },
+    );
   });
   await consumer.disconnect();
   const unique = new Set(received);
@@ -124,10 +128,15 @@ async function main(): Promise<void> {
     const rows: string[] = [];
     if (process.env['CHAOS_ONLY'] !== 'proxy') {
       rows.push(
-        await run('kill -9 and restart', url, async () => {
-          execFileSync('bash', [script, 'kill', dir]);
-          execFileSync('bash', [script, 'restart', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
-        }, url),
+        await run(
+          'kill -9 and restart',
+          url,
+          async () => {
+            execFileSync('bash', [script, 'kill', dir]);
+            execFileSync('bash', [script, 'restart', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+          },
+          url,
+        ),
       );
     }
     const proxy = await cuttingProxy(parseActiveMQUri(url).endpoints[0]!.port);

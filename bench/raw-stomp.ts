@@ -119,7 +119,10 @@ export class RawPeer {
 
 function parseRawFrame(text: string): RawFrame {
   const headEnd = text.indexOf('\n\n');
-  const lines = text.slice(0, headEnd === -1 ? text.length : headEnd).replace(/^\n+/, '').split('\n');
+  const lines = text
+    .slice(0, headEnd === -1 ? text.length : headEnd)
+    .replace(/^\n+/, '')
+    .split('\n');
   const headers = new Map<string, string>();
   for (let i = 1; i < lines.length; i++) {
     const colon = lines[i]!.indexOf(':');

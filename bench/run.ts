@@ -72,11 +72,19 @@ function startBroker(): { target: BenchTarget; stop: () => void } {
 
 /**
  * The embedded broker as users run it standalone (`nestjs-activemq broker --data DIR`), in a
- * process of its own, its journal in the same temp directory as ActiveMQ's KahaDB.
+ * process of its own, its journal in the same temp directory as ActiveMQ's KahaDB. It keeps every
+ * message in memory (ActiveMQ pages them to disk), so a run that leaves 80 MB of messages before
+ * they are drained needs a memory limit above its default 64 MiB: 2 GiB here.
  */
 async function startEmbedded(user: string, password: string, log4j: string): Promise<{ target: BenchTarget; stop: () => Promise<void> }> {
   const data = mkdtempSync(join(tmpdir(), 'nestjs-activemq-bench-journal-'));
-  const child = spawn(process.execPath, [join(root, 'dist-bench/lib/bin.js'), 'broker', '--port', '0', '--data', data, '--user', `${user}:${password}`, '--stats', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'dist-bench/lib/bin.js'), 'broker', '--port', '0', '--data', data, '--user', `${user}:${password}`, '--stats', '0', '--memory-limit', '2048'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const banner = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -231,7 +239,12 @@ interface RttResult {
   readonly figures: RttFigure[];
 }
 
-const RTT_SCENARIOS = ['raw STOMP, receipt per message, waited', 'raw STOMP, transactions of 100, COMMIT receipt', 'ClientActiveMQ, blocking', 'ClientActiveMQ, acknowledged async (window 1 MiB, every message confirmed)'];
+const RTT_SCENARIOS = [
+  'raw STOMP, receipt per message, waited',
+  'raw STOMP, transactions of 100, COMMIT receipt',
+  'ClientActiveMQ, blocking',
+  'ClientActiveMQ, acknowledged async (window 1 MiB, every message confirmed)',
+];
 
 /** Persistent 200-byte sends through a relay that delays the broker's side by 1 ms. */
 async function measureRtt(target: BenchTarget): Promise<RttResult> {
@@ -277,7 +290,9 @@ async function measureMemory(target: BenchTarget): Promise<MemoryReport> {
   const count = Number(process.env['BENCH_MEMORY_MESSAGES'] ?? (quick ? 100_000 : 1_000_000));
   const pattern = freshQueue('memory');
   progress(`memory: ${fmt(count)} acknowledged emits with a 1 MiB window ...`);
-  const child = spawn(process.execPath, ['--expose-gc', join(root, 'dist-bench/bench/memory.js'), target.stompUrl, pattern, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', join(root, 'dist-bench/bench/memory.js'), target.stompUrl, pattern, String(count)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -297,7 +312,10 @@ const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 const BASELINES: Record<string, { raw: string; java: string }> = {
   'ClientActiveMQ, blocking': { raw: 'raw STOMP, receipt per message, waited', java: 'Java producer (OpenWire), sync' },
   'ClientActiveMQ, async (unconfirmed)': { raw: 'raw STOMP, unconfirmed', java: 'Java producer (OpenWire), jms.useAsyncSend=true' },
-  'ClientActiveMQ, acknowledged async (window 1 MiB, every message confirmed)': { raw: 'raw STOMP, transactions of 100, COMMIT receipt', java: 'Java producer (OpenWire), jms.useAsyncSend=true' },
+  'ClientActiveMQ, acknowledged async (window 1 MiB, every message confirmed)': {
+    raw: 'raw STOMP, transactions of 100, COMMIT receipt',
+    java: 'Java producer (OpenWire), jms.useAsyncSend=true',
+  },
   'ClientActiveMQ, acknowledged async, receipt per message': { raw: 'raw STOMP, receipt per message, pipelined', java: 'Java producer (OpenWire), jms.useAsyncSend=true' },
   'ClientActiveMQ, transactions of 100': { raw: 'raw STOMP, transactions of 100, COMMIT receipt', java: 'Java producer (OpenWire), jms.useAsyncSend=true' },
 };
@@ -330,7 +348,9 @@ function report({ throughput: figures, requestReply, embedded, embeddedRequestRe
       lines.push('|---|---:|---:|---:|---:|');
       for (const f of group) {
         const base = BASELINES[f.scenario];
-        lines.push(`| ${f.scenario} | ${fmt(f.median)} | ${spread(f.rates)} | ${times(f.median, base && find(f, base.raw)?.median)} | ${times(f.median, base && find(f, base.java)?.median)} |`);
+        lines.push(
+          `| ${f.scenario} | ${fmt(f.median)} | ${spread(f.rates)} | ${times(f.median, base && find(f, base.raw)?.median)} | ${times(f.median, base && find(f, base.java)?.median)} |`,
+        );
       }
     }
   }
@@ -340,7 +360,9 @@ function report({ throughput: figures, requestReply, embedded, embeddedRequestRe
     lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const f of requestReply) {
       const raw = requestReply.find((g) => g.scenario === RAW_RR && g.size === f.size);
-      lines.push(`| ${f.scenario} | ${f.size} B | ${ms(f.p50)} | ${ms(f.p99)} | ${spread(f.p50s, ms)} | ${fmt(f.throughput)} | ${spread(f.throughputs)} | ${times(f.p50, raw?.p50)} | ${times(f.throughput, raw?.throughput)} |`);
+      lines.push(
+        `| ${f.scenario} | ${f.size} B | ${ms(f.p50)} | ${ms(f.p99)} | ${spread(f.p50s, ms)} | ${fmt(f.throughput)} | ${spread(f.throughputs)} | ${times(f.p50, raw?.p50)} | ${times(f.throughput, raw?.throughput)} |`,
+      );
     }
   }
   if (embedded.length) {
@@ -349,11 +371,15 @@ function report({ throughput: figures, requestReply, embedded, embeddedRequestRe
     lines.push('|---|---|---:|---:|---:|---:|');
     for (const f of embedded) {
       const classic = figures.find((g) => g.scenario === f.scenario && g.persistent === f.persistent && g.size === f.size);
-      lines.push(`| ${f.scenario} | ${f.persistent ? 'persistent' : 'non-persistent'} ${f.size} B | ${classic ? fmt(classic.median) : ''} | ${fmt(f.median)} | ${spread(f.rates)} | ${times(f.median, classic?.median)} |`);
+      lines.push(
+        `| ${f.scenario} | ${f.persistent ? 'persistent' : 'non-persistent'} ${f.size} B | ${classic ? fmt(classic.median) : ''} | ${fmt(f.median)} | ${spread(f.rates)} | ${times(f.median, classic?.median)} |`,
+      );
     }
     for (const f of embeddedRequestReply) {
       const classic = requestReply.find((g) => g.scenario === f.scenario && g.size === f.size);
-      lines.push(`| ${f.scenario}, req/s at concurrency 64 (p50 ${ms(f.p50)} ms vs ${classic ? ms(classic.p50) : '?'} ms at 1) | ${f.size} B | ${classic ? fmt(classic.throughput) : ''} | ${fmt(f.throughput)} | ${spread(f.throughputs)} | ${times(f.throughput, classic?.throughput)} |`);
+      lines.push(
+        `| ${f.scenario}, req/s at concurrency 64 (p50 ${ms(f.p50)} ms vs ${classic ? ms(classic.p50) : '?'} ms at 1) | ${f.size} B | ${classic ? fmt(classic.throughput) : ''} | ${fmt(f.throughput)} | ${spread(f.throughputs)} | ${times(f.throughput, classic?.throughput)} |`,
+      );
     }
   }
   if (consumers.length) {
@@ -362,7 +388,9 @@ function report({ throughput: figures, requestReply, embedded, embeddedRequestRe
     lines.push('|---|---|---:|---:|---:|---:|');
     for (const f of consumers) {
       const raw = consumers.find((g) => g.scenario === RAW_CONSUMER && g.persistent === f.persistent && g.size === f.size && g.prefetch === f.prefetch);
-      lines.push(`| ${f.scenario} | ${f.persistent ? 'persistent' : 'non-persistent'} ${f.size} B | ${f.prefetch} | ${fmt(f.median)} | ${spread(f.rates)} | ${times(f.median, raw?.median)} |`);
+      lines.push(
+        `| ${f.scenario} | ${f.persistent ? 'persistent' : 'non-persistent'} ${f.size} B | ${f.prefetch} | ${fmt(f.median)} | ${spread(f.rates)} | ${times(f.median, raw?.median)} |`,
+      );
     }
   }
   if (rtt) {
@@ -374,7 +402,9 @@ function report({ throughput: figures, requestReply, embedded, embeddedRequestRe
   }
   if (memory) {
     lines.push(`\n### Memory: ${fmt(memory.count)} acknowledged durable 200-byte emits, 1 MiB window, one process\n`);
-    lines.push(`RSS at start ${mb(memory.rssStart)} MB, peak ${mb(memory.rssPeak)} MB, end ${mb(memory.rssEnd)} MB; V8 heap in use ${mb(memory.heapStart)} MB at start, ${mb(memory.heapEndAfterGc)} MB after a full GC at the end; ${fmt(memory.confirmed)} confirmed in ${memory.seconds.toFixed(1)} s (${fmt(memory.count / memory.seconds)} msg/s).`);
+    lines.push(
+      `RSS at start ${mb(memory.rssStart)} MB, peak ${mb(memory.rssPeak)} MB, end ${mb(memory.rssEnd)} MB; V8 heap in use ${mb(memory.heapStart)} MB at start, ${mb(memory.heapEndAfterGc)} MB after a full GC at the end; ${fmt(memory.confirmed)} confirmed in ${memory.seconds.toFixed(1)} s (${fmt(memory.count / memory.seconds)} msg/s).`,
+    );
   }
 
   const get = (name: string, persistent: boolean) => figures.find((f) => f.scenario === name && f.persistent === persistent && f.size === 200);
@@ -387,8 +417,17 @@ function report({ throughput: figures, requestReply, embedded, embeddedRequestRe
   lines.push('\n### Targets (200-byte messages)\n');
   lines.push(target('blocking durable emit vs raw STOMP blocking', get(BLOCKING, true)?.median, get('raw STOMP, receipt per message, waited', true)?.median, 0.95));
   lines.push(target('blocking durable emit vs Java sync', get(BLOCKING, true)?.median, get('Java producer (OpenWire), sync', true)?.median, 1.5));
-  lines.push(target('acknowledged async durable (all confirmed) vs Java useAsyncSend (unconfirmed)', get(WINDOW, true)?.median, get('Java producer (OpenWire), jms.useAsyncSend=true', true)?.median, 1.0));
-  lines.push(target('non-durable fire-and-forget vs raw unconfirmed', get('ClientActiveMQ, async (unconfirmed)', false)?.median, get('raw STOMP, unconfirmed', false)?.median, 0.9));
+  lines.push(
+    target(
+      'acknowledged async durable (all confirmed) vs Java useAsyncSend (unconfirmed)',
+      get(WINDOW, true)?.median,
+      get('Java producer (OpenWire), jms.useAsyncSend=true', true)?.median,
+      1.0,
+    ),
+  );
+  lines.push(
+    target('non-durable fire-and-forget vs raw unconfirmed', get('ClientActiveMQ, async (unconfirmed)', false)?.median, get('raw STOMP, unconfirmed', false)?.median, 0.9),
+  );
   const rr = (scenario: string) => requestReply.find((f) => f.scenario === scenario && f.size === 200)?.p50;
   lines.push(target('request/reply p50 vs a raw STOMP request/reply round trip', rr(TRANSPORT_RR), rr(RAW_RR), 1.3, true));
   const delayed = (scenario: string) => rtt?.figures.find((f) => f.scenario === scenario)?.median;
@@ -400,7 +439,9 @@ function report({ throughput: figures, requestReply, embedded, embeddedRequestRe
   if (memory) {
     const growth = memory.rssPeak - memory.rssStart;
     const allowed = memory.windowBytes + 32 * 2 ** 20;
-    lines.push(`- RSS growth over ${fmt(memory.count)} acknowledged emits: ${mb(growth)} MB (target ≤ window + 32 MB = ${mb(allowed)} MB): ${growth <= allowed ? 'met' : 'not met'}; heap retained after a full GC: ${mb(memory.heapEndAfterGc - memory.heapStart)} MB`);
+    lines.push(
+      `- RSS growth over ${fmt(memory.count)} acknowledged emits: ${mb(growth)} MB (target ≤ window + 32 MB = ${mb(allowed)} MB): ${growth <= allowed ? 'met' : 'not met'}; heap retained after a full GC: ${mb(memory.heapEndAfterGc - memory.heapStart)} MB`,
+    );
   } else {
     lines.push('- RSS growth over 1M acknowledged emits: not measured');
   }
@@ -428,7 +469,9 @@ function chart(results: Results, machine: string): string {
     panels.push({
       title: 'Consuming, persistent 200 B',
       unit: 'msg/s, median',
-      bars: results.consumers.filter((f) => f.persistent && f.size === 200).map((f) => ({ label: `${f.scenario}, prefetch ${f.prefetch}`, value: f.median, kind: f.scenario === RAW_CONSUMER ? 'raw' : 'transport' })),
+      bars: results.consumers
+        .filter((f) => f.persistent && f.size === 200)
+        .map((f) => ({ label: `${f.scenario}, prefetch ${f.prefetch}`, value: f.median, kind: f.scenario === RAW_CONSUMER ? 'raw' : 'transport' })),
     });
   }
   if (results.embedded.length) {

@@ -36,11 +36,31 @@ export function freshQueue(scenario: string): string {
 
 /** ActiveMQ's own Java producer, timed by itself (its JVM start-up is not counted). */
 async function javaProducer(t: BenchTarget, query: string, dest: string, size: number, n: number, persistent: boolean): Promise<number> {
-  const { stdout } = await run('java', [
-    '-Dactivemq.home=/usr/share/activemq', `-Dlog4j.configuration=file:${t.log4j}`, '-jar', '/usr/share/activemq/bin/activemq.jar', 'producer',
-    '--brokerUrl', `${t.openwireUrl}?${query}`, '--user', t.user, '--password', t.password,
-    '--destination', `queue://${dest}`, '--messageCount', String(n), '--messageSize', String(size), '--persistent', String(persistent),
-  ], { timeout: 300_000 });
+  const { stdout } = await run(
+    'java',
+    [
+      '-Dactivemq.home=/usr/share/activemq',
+      `-Dlog4j.configuration=file:${t.log4j}`,
+      '-jar',
+      '/usr/share/activemq/bin/activemq.jar',
+      'producer',
+      '--brokerUrl',
+      `${t.openwireUrl}?${query}`,
+      '--user',
+      t.user,
+      '--password',
+      t.password,
+      '--destination',
+      `queue://${dest}`,
+      '--messageCount',
+      String(n),
+      '--messageSize',
+      String(size),
+      '--persistent',
+      String(persistent),
+    ],
+    { timeout: 300_000 },
+  );
   const ms = /Elapsed time in milli second : (\d+)/.exec(stdout);
   if (!ms) throw new Error(`the Java producer printed no timing:\n${stdout}`);
   return Number(ms[1]) / 1000;
@@ -63,7 +83,12 @@ async function withRaw(target: BenchTarget, fn: (raw: RawStomp) => Promise<void>
   }
 }
 
-async function withClient(target: BenchTarget, query: string, fn: (client: ClientActiveMQ) => Promise<void>, options: ConstructorParameters<typeof ClientActiveMQ>[0] = {}): Promise<number> {
+async function withClient(
+  target: BenchTarget,
+  query: string,
+  fn: (client: ClientActiveMQ) => Promise<void>,
+  options: ConstructorParameters<typeof ClientActiveMQ>[0] = {},
+): Promise<number> {
   const client = new ClientActiveMQ({ uri: target.stompUrl + query, ...options });
   await client.connect();
   try {
@@ -155,10 +180,15 @@ export function scenarios(persistent: boolean): Scenario[] {
       persistent,
       count: fsyncBound,
       run: (t, dest, size, n) =>
-        withClient(t, persistent ? '' : '?blockOnNonDurableSend=true', async (client) => {
-          const body = Buffer.alloc(size, 'x');
-          for (let i = 0; i < n; i++) await emitted(client, dest, body);
-        }, { durable: persistent }),
+        withClient(
+          t,
+          persistent ? '' : '?blockOnNonDurableSend=true',
+          async (client) => {
+            const body = Buffer.alloc(size, 'x');
+            for (let i = 0; i < n; i++) await emitted(client, dest, body);
+          },
+          { durable: persistent },
+        ),
     },
     {
       name: 'ClientActiveMQ, async (unconfirmed)',
@@ -167,12 +197,17 @@ export function scenarios(persistent: boolean): Scenario[] {
       count: fast,
       extra: 1,
       run: (t, dest, size, n) =>
-        withClient(t, '?jms.useAsyncSend=true', async (client) => {
-          const body = Buffer.alloc(size, 'x');
-          for (let i = 0; i < n; i++) await emitted(client, dest, body);
-          // One receipted frame on the same connection: the clock stops when the broker has taken everything.
-          await client.unwrap<StompConnection>().send(`/queue/${dest}`, {}, 'fence', { receipt: true });
-        }, { durable: persistent }),
+        withClient(
+          t,
+          '?jms.useAsyncSend=true',
+          async (client) => {
+            const body = Buffer.alloc(size, 'x');
+            for (let i = 0; i < n; i++) await emitted(client, dest, body);
+            // One receipted frame on the same connection: the clock stops when the broker has taken everything.
+            await client.unwrap<StompConnection>().send(`/queue/${dest}`, {}, 'fence', { receipt: true });
+          },
+          { durable: persistent },
+        ),
     },
     {
       name: 'ClientActiveMQ, acknowledged async (window 1 MiB, every message confirmed)',
@@ -180,17 +215,22 @@ export function scenarios(persistent: boolean): Scenario[] {
       persistent,
       count: fast,
       run: (t, dest, size, n) =>
-        withClient(t, '?jms.useAsyncSend=true&confirmationWindowSize=1048576', async (client) => {
-          const body = Buffer.alloc(size, 'x');
-          let confirmed = 0;
-          const subscription = client.acknowledgements().subscribe((o) => {
-            if (o.status === 'confirmed') confirmed++;
-          });
-          for (let i = 0; i < n; i++) await emitted(client, dest, body);
-          await client.flush();
-          subscription.unsubscribe();
-          if (confirmed !== n) throw new Error(`${confirmed} of ${n} confirmed`);
-        }, { durable: persistent }),
+        withClient(
+          t,
+          '?jms.useAsyncSend=true&confirmationWindowSize=1048576',
+          async (client) => {
+            const body = Buffer.alloc(size, 'x');
+            let confirmed = 0;
+            const subscription = client.acknowledgements().subscribe((o) => {
+              if (o.status === 'confirmed') confirmed++;
+            });
+            for (let i = 0; i < n; i++) await emitted(client, dest, body);
+            await client.flush();
+            subscription.unsubscribe();
+            if (confirmed !== n) throw new Error(`${confirmed} of ${n} confirmed`);
+          },
+          { durable: persistent },
+        ),
     },
     {
       name: 'ClientActiveMQ, acknowledged async, receipt per message',
@@ -198,11 +238,16 @@ export function scenarios(persistent: boolean): Scenario[] {
       persistent,
       count: fsyncBound,
       run: (t, dest, size, n) =>
-        withClient(t, '?jms.useAsyncSend=true&confirmationWindowSize=1048576', async (client) => {
-          const body = Buffer.alloc(size, 'x');
-          for (let i = 0; i < n; i++) await emitted(client, dest, body);
-          await client.flush();
-        }, { durable: persistent, confirmationStrategy: 'receipt' }),
+        withClient(
+          t,
+          '?jms.useAsyncSend=true&confirmationWindowSize=1048576',
+          async (client) => {
+            const body = Buffer.alloc(size, 'x');
+            for (let i = 0; i < n; i++) await emitted(client, dest, body);
+            await client.flush();
+          },
+          { durable: persistent, confirmationStrategy: 'receipt' },
+        ),
     },
     {
       name: 'ClientActiveMQ, transactions of 100',
@@ -210,14 +255,19 @@ export function scenarios(persistent: boolean): Scenario[] {
       persistent,
       count: fast,
       run: (t, dest, size, n) =>
-        withClient(t, '', async (client) => {
-          const body = Buffer.alloc(size, 'x');
-          for (let batch = 0; batch * 100 < n; batch++) {
-            await client.transaction(async (tx) => {
-              for (let i = 0; i < 100; i++) await tx.emit(dest, body);
-            });
-          }
-        }, { durable: persistent }),
+        withClient(
+          t,
+          '',
+          async (client) => {
+            const body = Buffer.alloc(size, 'x');
+            for (let batch = 0; batch * 100 < n; batch++) {
+              await client.transaction(async (tx) => {
+                for (let i = 0; i < 100; i++) await tx.emit(dest, body);
+              });
+            }
+          },
+          { durable: persistent },
+        ),
     },
   ];
 }
@@ -230,9 +280,13 @@ export async function drain(target: BenchTarget, destination: string, count: num
   const connection = await StompConnection.connect({ host: '127.0.0.1', port: target.stompPort, login: target.user, passcode: target.password });
   let received = 0;
   await new Promise<void>((resolve) => {
-    void connection.subscribe(`/queue/${destination}`, () => {
-      if (++received === count) resolve();
-    }, { ack: 'auto', headers: { 'activemq.prefetchSize': '5000' } });
+    void connection.subscribe(
+      `/queue/${destination}`,
+      () => {
+        if (++received === count) resolve();
+      },
+      { ack: 'auto', headers: { 'activemq.prefetchSize': '5000' } },
+    );
   });
   await connection.disconnect();
 }

@@ -204,7 +204,7 @@ export class BrokerConnection {
     const id = required(frame, 'id');
     const destination = required(frame, 'destination');
     if (this.subscriptions.has(id)) throw new BrokerProtocolError(`subscription id '${id}' is in use on this connection`);
-    const ack = (frame.headers['ack'] ?? 'auto') as AckMode;
+    const ack = frame.headers['ack'] ?? 'auto';
     if (ack !== 'auto' && ack !== 'client' && ack !== 'client-individual') throw new BrokerProtocolError(`ack mode '${ack}' is not auto, client or client-individual`);
     const prefetchHeader = frame.headers['activemq.prefetchSize'];
     const prefetch = prefetchHeader === undefined ? 1000 : Number(prefetchHeader);

@@ -322,7 +322,13 @@ export class BrokerCore {
   }
 
   private deadLetter(message: BrokerMessage, queue: Queue, cause: string): void {
-    const dead: BrokerMessage = { ...message, id: this.nextId++, destination: `/queue/${this.policy.deadLetterQueue}`, headers: { ...message.headers, 'original-destination': message.destination, dlqDeliveryFailureCause: cause }, deliveries: 0 };
+    const dead: BrokerMessage = {
+      ...message,
+      id: this.nextId++,
+      destination: `/queue/${this.policy.deadLetterQueue}`,
+      headers: { ...message.headers, 'original-destination': message.destination, dlqDeliveryFailureCause: cause },
+      deliveries: 0,
+    };
     const dlq = this.queue(this.policy.deadLetterQueue);
     const persistent = queue.durable && message.persistent;
     if (persistent) void this.store({ adds: [dead], removes: [message.id] }).catch(() => {});

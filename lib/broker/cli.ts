@@ -5,28 +5,43 @@
 import { parseArgs } from 'node:util';
 import { EmbeddedBroker } from './embedded-broker.js';
 
-const USAGE = `usage: nestjs-activemq broker [--port 61613] [--host 127.0.0.1] [--data DIR] [--user LOGIN:PASSCODE]... [--stats SECONDS]
+const USAGE = `usage: nestjs-activemq broker [--port 61613] [--host 127.0.0.1] [--data DIR] [--user LOGIN:PASSCODE]... [--memory-limit MB] [--stats SECONDS]
 
   --port   TCP port for STOMP clients (default 61613; 0 picks a free one)
   --host   address to listen on (default 127.0.0.1)
   --data   journal directory: persistent messages survive restarts (default: memory only)
   --user   a login and its passcode; repeat for more (default: anyone may connect)
+  --memory-limit  MiB of messages held in memory before producers are slowed (default 64)
   --stats  seconds between stats lines (default 10; 0 for none)`;
 
 /** Reads the command line; throws with the usage on anything it does not understand. */
-export function parseBrokerArgs(argv: readonly string[]): { port: number; host: string; dataDir?: string; users?: Record<string, string>; statsSeconds: number } {
+export function parseBrokerArgs(argv: readonly string[]): {
+  port: number;
+  host: string;
+  dataDir?: string;
+  users?: Record<string, string>;
+  memoryLimitBytes?: number;
+  statsSeconds: number;
+} {
   const [command, ...rest] = argv;
   if (command !== 'broker') throw new Error(command === undefined ? USAGE : `unknown command '${command}'\n${USAGE}`);
   const { values } = (() => {
     try {
       return parseArgs({
         args: rest,
-        options: { port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, user: { type: 'string', multiple: true }, stats: { type: 'string' } },
+        options: {
+          port: { type: 'string' },
+          host: { type: 'string' },
+          data: { type: 'string' },
+          user: { type: 'string', multiple: true },
+          stats: { type: 'string' },
+          'memory-limit': { type: 'string' },
+        },
         strict: true,
       });
     } catch (error) {
       // Unknown flags, a flag without its value, stray arguments: node:util's message, with the usage.
-      throw new Error(`${(error as Error).message}\n${USAGE}`);
+      throw new Error(`${(error as Error).message}\n${USAGE}`, { cause: error });
     }
   })();
   // Digits only: Number('') is 0, which would silently pick a random port.
@@ -34,13 +49,22 @@ export function parseBrokerArgs(argv: readonly string[]): { port: number; host: 
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port '${values.port}' is not a port number\n${USAGE}`);
   const statsSeconds = values.stats === undefined ? 10 : values.stats.trim() === '' ? NaN : Number(values.stats);
   if (!Number.isFinite(statsSeconds) || statsSeconds < 0) throw new Error(`--stats '${values.stats}' is not a number of seconds\n${USAGE}`);
+  const memoryLimit = values['memory-limit'];
+  if (memoryLimit !== undefined && !/^[1-9]\d*$/.test(memoryLimit)) throw new Error(`--memory-limit '${memoryLimit}' is not a whole number of MiB >= 1\n${USAGE}`);
   let users: Record<string, string> | undefined;
   for (const entry of values.user ?? []) {
     const colon = entry.indexOf(':');
     if (colon <= 0) throw new Error(`--user '${entry}' is not LOGIN:PASSCODE\n${USAGE}`);
     (users ??= {})[entry.slice(0, colon)] = entry.slice(colon + 1);
   }
-  return { port, host: values.host ?? '127.0.0.1', statsSeconds, ...(values.data === undefined ? {} : { dataDir: values.data }), ...(users ? { users } : {}) };
+  return {
+    port,
+    host: values.host ?? '127.0.0.1',
+    statsSeconds,
+    ...(values.data === undefined ? {} : { dataDir: values.data }),
+    ...(users ? { users } : {}),
+    ...(memoryLimit === undefined ? {} : { memoryLimitBytes: Number(memoryLimit) * 2 ** 20 }),
+  };
 }
 
 /** Runs the command line: starts the broker, prints its banner and its stats lines until SIGINT/SIGTERM. */
@@ -54,7 +78,13 @@ export async function runBrokerCli(argv: readonly string[]): Promise<void> {
     return;
   }
   const started = performance.now();
-  const broker = await EmbeddedBroker.start({ port: args.port, host: args.host, ...(args.dataDir ? { dataDir: args.dataDir } : {}), ...(args.users ? { users: args.users } : {}) });
+  const broker = await EmbeddedBroker.start({
+    port: args.port,
+    host: args.host,
+    ...(args.dataDir ? { dataDir: args.dataDir } : {}),
+    ...(args.users ? { users: args.users } : {}),
+    ...(args.memoryLimitBytes ? { memoryLimitBytes: args.memoryLimitBytes } : {}),
+  });
   const recovered = broker.stats();
   console.log(
     `nestjs-activemq embedded broker listening on ${broker.url} ` +
@@ -66,7 +96,9 @@ export async function runBrokerCli(argv: readonly string[]): Promise<void> {
     setInterval(() => {
       const s = broker.stats();
       const journal = s.journal ? ` journal ${(s.journal.bytesOnDisk / 2 ** 20).toFixed(1)} MB in ${s.journal.segments} segment(s), ${s.journal.fsyncs} fsyncs` : '';
-      console.log(`connections ${s.connections}, queues ${s.queues}, waiting ${s.waiting}, enqueued ${s.enqueued}, dispatched ${s.dispatched}, memory ${(s.memoryBytes / 2 ** 20).toFixed(1)} MB${journal}`);
+      console.log(
+        `connections ${s.connections}, queues ${s.queues}, waiting ${s.waiting}, enqueued ${s.enqueued}, dispatched ${s.dispatched}, memory ${(s.memoryBytes / 2 ** 20).toFixed(1)} MB${journal}`,
+      );
     }, args.statsSeconds * 1000).unref();
   }
   const stop = () => {

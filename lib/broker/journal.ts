@@ -366,10 +366,7 @@ export class Journal {
   ) {}
 
   /** Opens (creating the directory if needed) and recovers: returns the journal and every message added and not removed, sorted by id. Also the next id to use (max id seen + 1, or 1). */
-  static async open(
-    dir: string,
-    options: JournalOptions = {},
-  ): Promise<{ journal: Journal; recovered: StoredMessage[]; nextId: number }> {
+  static async open(dir: string, options: JournalOptions = {}): Promise<{ journal: Journal; recovered: StoredMessage[]; nextId: number }> {
     const fsync = options.fsync ?? true;
     await mkdir(dir, { recursive: true });
     const index = new SegmentIndex();
@@ -390,9 +387,7 @@ export class Journal {
       last = { segment, validBytes };
     }
 
-    const { current, handle } = last
-      ? await Journal.reopenLast(last.segment, last.validBytes, fsync)
-      : await Journal.createFirst(dir, index);
+    const { current, handle } = last ? await Journal.reopenLast(last.segment, last.validBytes, fsync) : await Journal.createFirst(dir, index);
     const journal = new Journal(dir, options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, fsync, index, current, handle);
     if (!last) {
       await journal.syncDirectory().catch(async (error: unknown) => {
@@ -405,11 +400,7 @@ export class Journal {
   }
 
   /** Opens the last segment for appending, cutting off a record torn by a crash mid-write. */
-  private static async reopenLast(
-    segment: Segment,
-    validBytes: number,
-    fsync: boolean,
-  ): Promise<{ current: Segment; handle: FileHandle }> {
+  private static async reopenLast(segment: Segment, validBytes: number, fsync: boolean): Promise<{ current: Segment; handle: FileHandle }> {
     const handle = await open(segment.path, 'r+');
     if (validBytes < segment.size) {
       try {
@@ -439,7 +430,7 @@ export class Journal {
     try {
       record = encodeRecord(batch);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
       this.pending.push({ batch, record, resolve, reject });

@@ -6,7 +6,6 @@ import { Duplex } from 'node:stream';
  * opened. Writes are handed over asynchronously (as a socket's would be), never re-entrantly.
  */
 export function duplexPair(): [Duplex, Duplex] {
-  let left!: Duplex;
   let right!: Duplex;
   const side = (peer: () => Duplex) =>
     new Duplex({
@@ -36,7 +35,7 @@ export function duplexPair(): [Duplex, Duplex] {
         callback(error);
       },
     });
-  left = side(() => right);
+  const left = side(() => right);
   right = side(() => left);
   return [left, right];
 }

@@ -28,7 +28,20 @@ export class ActiveMQRecord<TData = unknown> {
   ) {}
 }
 
-const RESERVED_HEADERS = new Set(['destination', 'receipt', 'transaction', 'content-length', 'reply-to', 'persistent', 'priority', 'expires', 'correlation-id', 'message-id', 'subscription', 'ack']);
+const RESERVED_HEADERS = new Set([
+  'destination',
+  'receipt',
+  'transaction',
+  'content-length',
+  'reply-to',
+  'persistent',
+  'priority',
+  'expires',
+  'correlation-id',
+  'message-id',
+  'subscription',
+  'ack',
+]);
 
 /**
  * Builds an {@link ActiveMQRecord}:

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import { ClientProxy, type MsPattern, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import { Observable, Subject } from 'rxjs';
 import { EventEmitter } from 'node:events';
@@ -236,7 +236,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       callback({ err: new ActiveMQConnectionLostError('the connection is not open') });
       return () => {};
     }
-    const pattern = this.normalizePattern(packet.pattern);
+    const pattern = this.normalizePattern(packet.pattern as MsPattern);
     let message;
     try {
       // A request outlives its caller's patience only as waste: non-durable unless the record says so.
@@ -247,12 +247,16 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     }
     this.counters.requests++;
     let endSpan: EndSpan | undefined;
-    const correlationId = this.replies.register(pattern, (reply: WritePacket) => {
-      if (reply.err !== undefined) this.counters.requestsFailed++;
-      else if (reply.isDisposed) this.counters.replies++;
-      if (reply.err !== undefined || reply.isDisposed) endSpan?.(reply.err);
-      callback(reply);
-    }, this.requestTimeout);
+    const correlationId = this.replies.register(
+      pattern,
+      (reply: WritePacket) => {
+        if (reply.err !== undefined) this.counters.requestsFailed++;
+        else if (reply.isDisposed) this.counters.replies++;
+        if (reply.err !== undefined || reply.isDisposed) endSpan?.(reply.err);
+        callback(reply);
+      },
+      this.requestTimeout,
+    );
     const headers: StompHeaders = {
       expires: String(Date.now() + this.requestTimeout),
       ...message.headers,
@@ -300,7 +304,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       uri: this.settings.uriOptions,
       inTransaction: context?.transactionScope !== undefined,
     });
-    const message = buildOutgoingMessage(this.normalizePattern(packet.pattern), packet.data, this.messageSerializer, {
+    const message = buildOutgoingMessage(this.normalizePattern(packet.pattern as MsPattern), packet.data, this.messageSerializer, {
       durable,
       priority: context?.options?.priority,
       timeToLive: context?.options?.timeToLive,
@@ -341,7 +345,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
    */
   private async sendBlocking(connection: StompConnection, message: OutgoingMessage): Promise<void> {
     stampMessageId(message.headers, () => this.nextMessageId(), this.settings.options.duplicateDetection ?? false);
-    for (let current = connection; ; ) {
+    for (let current = connection; ;) {
       try {
         await current.request('SEND', message.headers, message.body, this.callTimeout);
         return;
@@ -415,7 +419,12 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     try {
       connection =
         'sendWait' in startup
-          ? await reconnect(this.settings.brokers, startup, () => this.closing, (attempt) => logAttempt(this.logger, attempt))
+          ? await reconnect(
+              this.settings.brokers,
+              startup,
+              () => this.closing,
+              (attempt) => logAttempt(this.logger, attempt),
+            )
           : await connectToFirst(this.settings.brokers, startup);
       await connection.subscribe(this.replyTo, (reply) => this.replies.route(reply));
     } catch (error) {

@@ -35,7 +35,7 @@ export function recordOptionsOf(data: unknown): ActiveMQRecordOptions {
  */
 export function buildOutgoingMessage(pattern: string, data: unknown, serializer: ActiveMQSerializer, defaults: MessageDefaults): OutgoingMessage {
   const record = recordOptionsOf(data);
-  const payload = data instanceof ActiveMQRecord ? data.data : data;
+  const payload: unknown = data instanceof ActiveMQRecord ? data.data : data;
   const encoded = encodePayload(serializer.serialize({ pattern, data: payload }));
   const durable = record.durable ?? defaults.durable;
   const destination = destinationOf(pattern);

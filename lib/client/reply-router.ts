@@ -63,7 +63,8 @@ export class ReplyRouter {
     const correlationId = message.headers['correlation-id'] ?? '';
     const request = this.pending.get(correlationId);
     if (!request) return; // its caller gave up (timeout or unsubscribe)
-    const kind = message.headers[REPLY_HEADER] ?? ReplyKind.Last; // a JMS replier sends one plain reply
+    // A JMS replier sends one plain reply (no header); an unknown kind falls to `default`, as Last.
+    const kind = (message.headers[REPLY_HEADER] ?? ReplyKind.Last) as ReplyKind;
     let value: unknown;
     try {
       value = this.deserializer.deserialize(decodePayload(message), { channel: request.pattern, headers: message.headers });

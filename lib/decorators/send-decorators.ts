@@ -48,24 +48,26 @@ export function NonDurableSend(options: NonDurableSendOptions = {}): MethodOrCla
  * already open (`client.transaction()` or another `@Transactional()`), the call joins it.
  */
 export function Transactional(): MethodOrClassDecorator {
-  return methodOrClass((original) =>
-    function transactional(this: unknown, ...args: unknown[]) {
-      return runInTransactionScope(async () => original.apply(this, args));
-    },
+  return methodOrClass(
+    (original) =>
+      function transactional(this: unknown, ...args: unknown[]) {
+        return runInTransactionScope(async () => original.apply(this, args));
+      },
   );
 }
 
 function sendSettings(settings: DecoratedSendOptions): MethodOrClassDecorator {
-  return methodOrClass((original) =>
-    function withSendSettings(this: unknown, ...args: unknown[]) {
-      const current = sendContext.getStore();
-      return sendContext.run({ ...current, options: { ...current?.options, ...settings } }, () => original.apply(this, args));
-    },
+  return methodOrClass(
+    (original) =>
+      function withSendSettings(this: unknown, ...args: unknown[]) {
+        const current = sendContext.getStore();
+        return sendContext.run({ ...current, options: { ...current?.options, ...settings } }, () => original.apply(this, args));
+      },
   );
 }
 
 function methodOrClass(wrap: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): MethodOrClassDecorator {
-  const method: MethodDecorator = (target, key, descriptor) => wrapMethod(target, key, descriptor as PropertyDescriptor, wrap) as never;
+  const method: MethodDecorator = (target, key, descriptor) => wrapMethod(target, key, descriptor, wrap);
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (key === undefined) {
       decorateAllMethods(target as { prototype: object }, method);

@@ -2,7 +2,12 @@
  * Replaces a method with `wrap(original)`, keeping its name and the metadata other decorators
  * (Nest's `@Get`, `@MessagePattern`, …) stored on the function, whichever order they run in.
  */
-export function wrapMethod(target: object, key: string | symbol, descriptor: PropertyDescriptor, wrap: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): PropertyDescriptor {
+export function wrapMethod(
+  target: object,
+  key: string | symbol,
+  descriptor: PropertyDescriptor,
+  wrap: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown,
+): PropertyDescriptor {
   const original = descriptor.value as unknown;
   if (typeof original !== 'function') {
     throw new TypeError(`${String(key)} of ${(target as { constructor?: { name?: string } }).constructor?.name ?? 'a class'} is not a method`);

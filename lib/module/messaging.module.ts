@@ -28,8 +28,7 @@ export function getMessagingClientToken(name?: string): InjectionToken {
 }
 
 /** Injects the client registered with `MessagingModule.forRoot({ name })`. */
-export const InjectMessagingClient = (name?: string): ParameterDecorator & PropertyDecorator =>
-  Inject(getMessagingClientToken(name)) as ParameterDecorator & PropertyDecorator;
+export const InjectMessagingClient = (name?: string): ParameterDecorator & PropertyDecorator => Inject(getMessagingClientToken(name));
 
 /**
  * Wires an ActiveMQ client into an app:
@@ -50,7 +49,7 @@ export class MessagingModule {
    * @param options A URI, or the client's options with `name` and `isGlobal`. Default: the embedded broker `vm://localhost`.
    */
   static forRoot(options: string | MessagingModuleOptions = {}): DynamicModule {
-    const { name, isGlobal, ...clientOptions } = typeof options === 'string' ? { uri: options } : (options as MessagingModuleOptions);
+    const { name, isGlobal, ...clientOptions } = typeof options === 'string' ? { uri: options } : options;
     // Checked now, so a bad URI or option stops start-up with its own message.
     const client = new ClientActiveMQ(clientOptions);
     return MessagingModule.build(name, isGlobal, { provide: getMessagingClientToken(name), useValue: client });

@@ -74,12 +74,7 @@ export interface ResolvedSend {
 export function resolveSendMode(inputs: SendModeInputs): ResolvedSend {
   const durable = inputs.record?.durable ?? inputs.decorator?.durable ?? inputs.client?.durable ?? true;
   if (inputs.inTransaction) return { mode: SendMode.Transacted, durable };
-  const block =
-    inputs.record?.block ??
-    inputs.decorator?.block ??
-    layerBlocks(inputs.client, durable) ??
-    layerBlocks(inputs.uri, durable) ??
-    durable;
+  const block = inputs.record?.block ?? inputs.decorator?.block ?? layerBlocks(inputs.client, durable) ?? layerBlocks(inputs.uri, durable) ?? durable;
   if (block) return { mode: SendMode.Blocking, durable };
   const window = inputs.client?.confirmationWindowSize ?? inputs.uri?.confirmationWindowSize ?? -1;
   return { mode: window > 0 ? SendMode.AsyncAcknowledged : SendMode.Async, durable };

@@ -27,5 +27,5 @@ export interface ActiveMQDeserializer {
   deserialize(body: unknown, context: ActiveMQDeserializeContext): unknown;
 }
 
-export const bodyOnlySerializer: ActiveMQSerializer = { serialize: (packet) => packet.data };
+export const bodyOnlySerializer: ActiveMQSerializer = { serialize: (packet): unknown => packet.data };
 export const bodyAsIsDeserializer: ActiveMQDeserializer = { deserialize: (body) => body };

@@ -70,7 +70,10 @@ export function decodePayload(message: StompFrame): unknown {
     const parsed = parseJson(text);
     if (parsed === undefined) {
       const id = message.headers['message-id'];
-      throw new PayloadDecodeError(`message ${id ?? '(no message-id)'} on ${message.headers['destination'] ?? '?'} has content-type ${contentType} but its body is not valid JSON`, id);
+      throw new PayloadDecodeError(
+        `message ${id ?? '(no message-id)'} on ${message.headers['destination'] ?? '?'} has content-type ${contentType} but its body is not valid JSON`,
+        id,
+      );
     }
     return parsed.value;
   }

@@ -105,7 +105,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   constructor(private readonly options: ActiveMQServerOptions = {}) {
     super();
     this.settings = resolveSettings(options, SERVER_KEYS, 'ServerActiveMQ');
-    this._status$.subscribe((status) => (this.currentStatus = status as ActiveMQStatus));
+    this._status$.subscribe((status) => (this.currentStatus = status));
     this.transportId = options.transportId ?? ActiveMQTransport;
     this.concurrency = positiveInteger('concurrency', options.concurrency ?? 16);
     this.prefetch = positiveInteger('prefetch', options.prefetch ?? this.settings.options.prefetchSize ?? this.concurrency);
@@ -257,14 +257,17 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       data = this.bodyDeserializer.deserialize(decodePayload(message), { channel: pattern, headers: message.headers });
     } catch (error) {
       // Never handled, never dropped: rejected towards the DLQ, and the requester told.
-      this.logger.error(`message ${messageId} on ${message.headers['destination'] ?? pattern} rejected unhandled: ${error instanceof PayloadDecodeError ? error.message : String(error)}`);
+      this.logger.error(
+        `message ${messageId} on ${message.headers['destination'] ?? pattern} rejected unhandled: ${error instanceof PayloadDecodeError ? error.message : String(error)}`,
+      );
       if (replyTo) await this.reply(connection, message, replyTo, { err: errorToWire(error) });
       await this.settle(settlement, 'nack');
       return;
     }
-    const run = handler.isEventHandler || !replyTo
-      ? () => this.runEvent(handler, data, context, settlement, messageId)
-      : () => this.runRequest(connection, handler, data, context, settlement, message, replyTo);
+    const run =
+      handler.isEventHandler || !replyTo
+        ? () => this.runEvent(handler, data, context, settlement, messageId)
+        : () => this.runRequest(connection, handler, data, context, settlement, message, replyTo);
     const tracing = this.tracing;
     const traced = tracing ? () => tracing.process(message.headers['destination'] ?? pattern, message.headers, run) : run;
     const startHook = this.onProcessingStartHook as ((id: symbol, ctx: ActiveMQContext, done: () => Promise<void>) => unknown) | undefined;
@@ -280,8 +283,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
 
   private async runEvent(handler: MessageHandler, data: unknown, context: ActiveMQContext, settlement: MessageSettlement, messageId: string): Promise<void> {
     try {
-      const result = await handler(data, context);
-      await lastValueFrom(this.transformToObservable(result) as Observable<unknown>, { defaultValue: undefined });
+      const result: unknown = await handler(data, context);
+      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     } catch (error) {
       this.counters.handlerFailures++;
       this.logger.error(`handler for '${context.getPattern()}' failed on message ${messageId} (${errorMessage(error)}); rejected for redelivery, then the DLQ`);
@@ -386,7 +389,14 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     if (!policy.enabled) return;
     // Handlers in flight on the lost connection cannot ack: the broker redelivers their messages.
     this._status$.next(ActiveMQStatus.RECONNECTING);
-    this.attach(() => reconnect(this.settings.brokers, policy, () => this.closing, (attempt) => logAttempt(this.logger, attempt))).then(
+    this.attach(() =>
+      reconnect(
+        this.settings.brokers,
+        policy,
+        () => this.closing,
+        (attempt) => logAttempt(this.logger, attempt),
+      ),
+    ).then(
       () => {
         this.counters.reconnections++;
         this.logger.log(`reconnected; consuming ${this.consumers.length} subscriptions again`);
@@ -408,7 +418,7 @@ function positiveInteger(name: string, value: number): number {
 
 function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
-  if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
+  if (typeof error === 'object' && error !== null && 'message' in error) return String(error.message);
   return String(error);
 }
 

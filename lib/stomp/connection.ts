@@ -3,15 +3,7 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { encodeFrame, HEARTBEAT_EOL } from './encoder.js';
-import {
-  StompAuthenticationError,
-  StompBrokerError,
-  StompConnectionClosedError,
-  StompError,
-  StompHeartbeatTimeoutError,
-  StompParseError,
-  StompTimeoutError,
-} from './errors.js';
+import { StompAuthenticationError, StompBrokerError, StompConnectionClosedError, StompError, StompHeartbeatTimeoutError, StompParseError, StompTimeoutError } from './errors.js';
 import type { StompClientCommand, StompFrame, StompHeaders, StompLimits } from './frame.js';
 import { StompParser } from './parser.js';
 import { negotiateHeartbeat, type HeartbeatIntervals } from './heartbeat.js';
@@ -90,7 +82,7 @@ interface PendingReceipt {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
-const EMPTY_HEADERS: StompHeaders = Object.freeze({}) as StompHeaders;
+const EMPTY_HEADERS: StompHeaders = Object.freeze({});
 
 export interface StompConnection {
   /** The connection ended. `error` says why, unless it was closed on purpose. */
@@ -149,10 +141,7 @@ export class StompConnection extends EventEmitter {
     super();
     this.broker = options.stream ? `vm://${options.host}` : `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.parser = new StompParser(
-      { frame: (frame) => this.onFrame(frame), heartbeat: () => this.emit('heartbeat') },
-      options.limits,
-    );
+    this.parser = new StompParser({ frame: (frame) => this.onFrame(frame), heartbeat: () => this.emit('heartbeat') }, options.limits);
     this.socket = options.stream ? options.stream() : openSocket(options);
     if (this.socket instanceof net.Socket) this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -190,12 +179,7 @@ export class StompConnection extends EventEmitter {
    * and rejects with a {@link StompBrokerError} on an ERROR for it, or a {@link StompTimeoutError}
    * after `timeout` ms (the outcome is then in doubt).
    */
-  send(
-    destination: string,
-    headers: StompHeaders,
-    body: Buffer | string,
-    options: { receipt?: boolean; timeout?: number } = {},
-  ): Promise<void> {
+  send(destination: string, headers: StompHeaders, body: Buffer | string, options: { receipt?: boolean; timeout?: number } = {}): Promise<void> {
     const frameHeaders: StompHeaders = { destination, ...headers };
     if (options.receipt) return this.request('SEND', frameHeaders, body, options.timeout).then(ignore);
     return this.writeFrame('SEND', frameHeaders, body);
@@ -336,8 +320,7 @@ export class StompConnection extends EventEmitter {
         if (error) reject(error);
         else resolve();
       };
-      const onClose = (error: StompError | undefined) =>
-        settle(error ?? new StompConnectionClosedError(`${this.broker} closed the connection during CONNECT`));
+      const onClose = (error: StompError | undefined) => settle(error ?? new StompConnectionClosedError(`${this.broker} closed the connection during CONNECT`));
       this.once('close', onClose);
       this.connectedFrame = (frame) => {
         if (frame.command === 'ERROR') {
@@ -385,21 +368,27 @@ export class StompConnection extends EventEmitter {
     const { sendEvery, expectEvery } = this.heartbeat;
     if (sendEvery > 0) {
       // Ticking at half the interval keeps the longest silence at `sendEvery`.
-      this.sendTimer = setInterval(() => {
-        if (!this.wroteSinceBeat) this.write(HEARTBEAT_EOL);
-        this.wroteSinceBeat = false;
-      }, Math.max(1, Math.floor(sendEvery / 2)));
+      this.sendTimer = setInterval(
+        () => {
+          if (!this.wroteSinceBeat) this.write(HEARTBEAT_EOL);
+          this.wroteSinceBeat = false;
+        },
+        Math.max(1, Math.floor(sendEvery / 2)),
+      );
       this.sendTimer.unref();
     }
     if (expectEvery > 0) {
       const allowed = expectEvery * (this.options.heartBeatGraceMultiplier ?? 3);
       this.lastReadAt = Date.now();
-      this.readTimer = setInterval(() => {
-        const silent = Date.now() - this.lastReadAt;
-        if (silent > allowed) {
-          this.fail(new StompHeartbeatTimeoutError(`${this.broker} sent nothing for ${silent} ms (heart-beat every ${expectEvery} ms expected); connection closed`));
-        }
-      }, Math.max(1, Math.floor(expectEvery / 2)));
+      this.readTimer = setInterval(
+        () => {
+          const silent = Date.now() - this.lastReadAt;
+          if (silent > allowed) {
+            this.fail(new StompHeartbeatTimeoutError(`${this.broker} sent nothing for ${silent} ms (heart-beat every ${expectEvery} ms expected); connection closed`));
+          }
+        },
+        Math.max(1, Math.floor(expectEvery / 2)),
+      );
       this.readTimer.unref();
     }
   }

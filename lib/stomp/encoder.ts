@@ -37,9 +37,7 @@ export function encodeFrame(command: StompCommand, headers: StompHeaders, body: 
       head += 'content-length:' + bodyBytes.length + '\n';
     } else if (raw) {
       if (/[\r\n]/.test(name) || /[\r\n]/.test(value) || name.includes(':') || name === '') {
-        throw new StompEncodeError(
-          `header '${escapeHeader(name)}' of ${command} holds a newline or colon, which ${command} cannot carry (STOMP 1.2 does not escape its headers)`,
-        );
+        throw new StompEncodeError(`header '${escapeHeader(name)}' of ${command} holds a newline or colon, which ${command} cannot carry (STOMP 1.2 does not escape its headers)`);
       }
       head += name + ':' + value + '\n';
     } else {

@@ -41,7 +41,7 @@ export class StompParser {
   /** Bytes of an unfinished command/header block. */
   private head: Buffer = EMPTY;
   private command: StompCommand | undefined;
-  private headers: StompHeaders = Object.create(null);
+  private headers: StompHeaders = Object.create(null) as StompHeaders;
   private headerCount = 0;
   /** Bytes still to read before the NUL, or -1 when the frame has no content-length. */
   private bodyRemaining = -1;
@@ -144,10 +144,7 @@ export class StompParser {
         throw new StompParseError('COMMAND_TOO_LONG', `a frame's command line is longer than ${MAX_COMMAND_BYTES} bytes: not STOMP`);
       }
     } else if (bytes > this.limits.maxHeaderLineBytes) {
-      throw new StompParseError(
-        'HEADER_TOO_LARGE',
-        `a header line of ${this.command} is longer than the limit of ${this.limits.maxHeaderLineBytes} bytes (maxHeaderLineBytes)`,
-      );
+      throw new StompParseError('HEADER_TOO_LARGE', `a header line of ${this.command} is longer than the limit of ${this.limits.maxHeaderLineBytes} bytes (maxHeaderLineBytes)`);
     }
   }
 
@@ -235,7 +232,7 @@ export class StompParser {
     const frame: StompFrame = { command: this.command!, headers: this.headers, body };
     this.state = State.Idle;
     this.command = undefined;
-    this.headers = Object.create(null);
+    this.headers = Object.create(null) as StompHeaders;
     this.headerCount = 0;
     this.bodyChunks = [];
     this.bodyLength = 0;

@@ -53,19 +53,22 @@ export function watchPrimary(brokers: readonly StompConnectionOptions[], current
   if (!policy.priorityBackup || brokers.length < 2 || !primary || current.broker === brokerKey(primary)) return () => {};
   let stopped = false;
   let trying = false;
-  const timer = setInterval(() => {
-    if (trying || stopped) return;
-    trying = true;
-    connectToFirst([primary], { retries: 0 }).then(
-      (connection) => {
-        trying = false;
-        if (stopped || current.isClosed) return connection.destroy();
-        stop();
-        onUp(connection);
-      },
-      () => (trying = false),
-    );
-  }, Math.max(policy.initialDelay, 500));
+  const timer = setInterval(
+    () => {
+      if (trying || stopped) return;
+      trying = true;
+      connectToFirst([primary], { retries: 0 }).then(
+        (connection) => {
+          trying = false;
+          if (stopped || current.isClosed) return connection.destroy();
+          stop();
+          onUp(connection);
+        },
+        () => (trying = false),
+      );
+    },
+    Math.max(policy.initialDelay, 500),
+  );
   timer.unref();
   const stop = () => {
     stopped = true;
@@ -107,7 +110,9 @@ export async function reconnect(
   }
   const where = brokers.map((b) => `${b.host}:${b.port}`).join(', ');
   throw new BrokerUnreachableError(
-    cancelled() ? `reconnection to ${where} stopped: the client is closing` : `gave up reconnecting to ${where} after ${policy.maxAttempts} attempts: ${(lastError as Error | undefined)?.message ?? ''}`,
+    cancelled()
+      ? `reconnection to ${where} stopped: the client is closing`
+      : `gave up reconnecting to ${where} after ${policy.maxAttempts} attempts: ${(lastError as Error | undefined)?.message ?? ''}`,
     { cause: lastError },
   );
 }

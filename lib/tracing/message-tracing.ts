@@ -21,7 +21,11 @@ interface OpenTelemetryApi {
   context: { active(): Context; with<T>(context: Context, fn: () => T): T };
   propagation: {
     inject(context: Context, carrier: StompHeaders, setter: { set(carrier: StompHeaders, key: string, value: string): void }): void;
-    extract(context: Context, carrier: Readonly<StompHeaders>, getter: { keys(carrier: Readonly<StompHeaders>): string[]; get(carrier: Readonly<StompHeaders>, key: string): string | undefined }): Context;
+    extract(
+      context: Context,
+      carrier: Readonly<StompHeaders>,
+      getter: { keys(carrier: Readonly<StompHeaders>): string[]; get(carrier: Readonly<StompHeaders>, key: string): string | undefined },
+    ): Context;
   };
   SpanKind: { PRODUCER: number; CONSUMER: number };
   SpanStatusCode: { ERROR: number };
@@ -64,7 +68,12 @@ export class MessageTracing {
       `process ${destination}`,
       {
         kind: api.SpanKind.CONSUMER,
-        attributes: { 'messaging.system': 'activemq', 'messaging.destination.name': destination, 'messaging.operation.type': 'process', 'messaging.message.id': headers['message-id'] ?? '' },
+        attributes: {
+          'messaging.system': 'activemq',
+          'messaging.destination.name': destination,
+          'messaging.operation.type': 'process',
+          'messaging.message.id': headers['message-id'] ?? '',
+        },
       },
       parent,
     );
@@ -80,8 +89,10 @@ export class MessageTracing {
 
   private end(span: Span, error?: unknown): void {
     if (error !== undefined) {
+      /* eslint-disable @typescript-eslint/no-base-to-string -- whatever was thrown, as String() renders it */
       span.recordException(error instanceof Error ? error : String(error));
       span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      /* eslint-enable @typescript-eslint/no-base-to-string */
     }
     span.end();
   }

@@ -10,11 +10,7 @@ import type { BrokerEndpoint, ParsedActiveMQUri } from './uri-options.js';
  * address win over `login`/`passcode` parameters; `extraTls` (e.g. a `ca` given in code) is merged
  * over what the URI says.
  */
-export function stompConnectionOptions(
-  parsed: ParsedActiveMQUri,
-  endpoint: BrokerEndpoint,
-  extraTls?: TlsOptions,
-): StompConnectionOptions {
+export function stompConnectionOptions(parsed: ParsedActiveMQUri, endpoint: BrokerEndpoint, extraTls?: TlsOptions): StompConnectionOptions {
   const o = parsed.options;
   const login = endpoint.login ?? parsed.login;
   const passcode = endpoint.passcode ?? parsed.passcode;

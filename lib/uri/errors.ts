@@ -28,11 +28,7 @@ export class UnknownUriParameterError extends ActiveMQUriError {
     readonly suggestion: string | undefined,
     readonly known: readonly string[],
   ) {
-    super(
-      `'${parameter}' is not a known parameter` +
-        (suggestion ? `; did you mean '${suggestion}'?` : '.') +
-        ` Known parameters: ${known.join(', ')}`,
-    );
+    super(`'${parameter}' is not a known parameter` + (suggestion ? `; did you mean '${suggestion}'?` : '.') + ` Known parameters: ${known.join(', ')}`);
   }
 }
 

@@ -79,9 +79,7 @@ function parseAddress(address: string, values: Values): BrokerEndpoint {
   const [, rawScheme, userInfo, rawHost, rawPort, query] = match;
   const scheme = SCHEMES[rawScheme!.toLowerCase()];
   if (!scheme) {
-    const hint = /^(tcp|nio|ssl|auto|amqp|mqtt|ws|wss)/i.test(rawScheme!)
-      ? ` This client speaks STOMP: use the broker's STOMP connector, e.g. stomp://host:61613.`
-      : '';
+    const hint = /^(tcp|nio|ssl|auto|amqp|mqtt|ws|wss)/i.test(rawScheme!) ? ` This client speaks STOMP: use the broker's STOMP connector, e.g. stomp://host:61613.` : '';
     throw new InvalidUriError(`unsupported scheme '${rawScheme}://'; expected stomp://, stomp+ssl:// or vm://.${hint}`);
   }
   let host = rawHost!;
@@ -116,7 +114,8 @@ function readQuery(query: string, values: Values): void {
   for (const pair of query.split('&')) {
     if (pair === '') continue;
     const equals = pair.indexOf('=');
-    if (equals === -1) throw new InvalidUriParameterError(decode(pair, 'a parameter name'), 'given a value', `parameter '${decode(pair, 'a parameter name')}' has no value (write name=value)`);
+    if (equals === -1)
+      throw new InvalidUriParameterError(decode(pair, 'a parameter name'), 'given a value', `parameter '${decode(pair, 'a parameter name')}' has no value (write name=value)`);
     const name = decode(pair.slice(0, equals), 'a parameter name');
     const text = decode(pair.slice(equals + 1), `the value of '${name}'`);
     const spec = PARAMETERS.get(name);
@@ -149,7 +148,11 @@ function convert(name: string, text: string, type: ParameterType): unknown {
     case 'heartbeat': {
       const match = /^(\d+),(\d+)$/.exec(text);
       if (!match) {
-        throw new InvalidUriParameterError(name, 'two millisecond counts, outgoing,incoming', `parameter '${name}' must be 'outgoing,incoming' in ms (e.g. 10000,10000), got '${text}'`);
+        throw new InvalidUriParameterError(
+          name,
+          'two millisecond counts, outgoing,incoming',
+          `parameter '${name}' must be 'outgoing,incoming' in ms (e.g. 10000,10000), got '${text}'`,
+        );
       }
       return [Number(match[1]), Number(match[2])] as const;
     }
@@ -172,7 +175,5 @@ function decode(text: string, what: string): string {
 
 /** The URI with any password replaced by `***`, for messages and logs. */
 export function redactCredentials(uri: string): string {
-  return uri
-    .replace(/(\/\/[^:@/?#]*:)[^@/?#]*@/g, '$1***@')
-    .replace(/([?&,(](?:passcode|password|jms\.password|nms\.Password|connection\.Password)=)[^&)]*/gi, '$1***');
+  return uri.replace(/(\/\/[^:@/?#]*:)[^@/?#]*@/g, '$1***@').replace(/([?&,(](?:passcode|password|jms\.password|nms\.Password|connection\.Password)=)[^&)]*/gi, '$1***');
 }

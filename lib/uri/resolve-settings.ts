@@ -78,6 +78,6 @@ export function resolveSettings(settings: ActiveMQConnectionSettings, extraKeys:
 }
 
 /** Every option a URI can set, by its canonical name (from the one spelling table). */
-export const URI_OPTION_KEYS: readonly (keyof ActiveMQUriOptions)[] = [
-  ...new Set([...PARAMETERS.values()].map((spec) => spec.target)),
-].filter((target): target is keyof ActiveMQUriOptions => target !== 'login' && target !== 'passcode');
+export const URI_OPTION_KEYS: readonly (keyof ActiveMQUriOptions)[] = [...new Set([...PARAMETERS.values()].map((spec) => spec.target))].filter(
+  (target): target is keyof ActiveMQUriOptions => target !== 'login' && target !== 'passcode',
+);

@@ -22,12 +22,22 @@ describe('package entry points', () => {
 
   it(`loads through import (ESM) with NestJS ${nestMajor}`, () => {
     const code = `import('nestjs-activemq').then(m => console.log('${names}'.split(' ').map(n => typeof m[n]).join(' ')))`;
-    expect(load(code, 'module')).toBe(names.split(' ').map(() => 'function').join(' '));
+    expect(load(code, 'module')).toBe(
+      names
+        .split(' ')
+        .map(() => 'function')
+        .join(' '),
+    );
   });
 
   // Node >= 20.19 can require() ES modules, so the CommonJS build loads NestJS 12 (ESM-only) too.
   it(`loads through require (CommonJS) with NestJS ${nestMajor}`, () => {
     const code = `const m = require('nestjs-activemq'); console.log('${names}'.split(' ').map(n => typeof m[n]).join(' '))`;
-    expect(load(code, 'commonjs')).toBe(names.split(' ').map(() => 'function').join(' '));
+    expect(load(code, 'commonjs')).toBe(
+      names
+        .split(' ')
+        .map(() => 'function')
+        .join(' '),
+    );
   });
 });

@@ -14,12 +14,16 @@ export async function drainIds(url: string, name: string, expected: ReadonlySet<
   const fence = () => void consumer.send(`/queue/${name}`, {}, 'fence', { receipt: true });
   await new Promise<void>((resolve) => {
     void consumer
-      .subscribe(`/queue/${name}`, (m) => {
-        if (m.body.toString() === 'fence') return resolve();
-        const id = m.headers['nestjsMessageId'] ?? '(no id)';
-        ids.push(id);
-        if (missing.delete(id) && missing.size === 0) fence();
-      }, { headers: { 'activemq.prefetchSize': '5000' } })
+      .subscribe(
+        `/queue/${name}`,
+        (m) => {
+          if (m.body.toString() === 'fence') return resolve();
+          const id = m.headers['nestjsMessageId'] ?? '(no id)';
+          ids.push(id);
+          if (missing.delete(id) && missing.size === 0) fence();
+        },
+        { headers: { 'activemq.prefetchSize': '5000' } },
+      )
       .then(() => missing.size === 0 && fence());
   });
   await consumer.disconnect();

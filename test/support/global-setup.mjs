@@ -8,7 +8,8 @@ import { join } from 'node:path';
 export const SCRIPT = new URL('../../scripts/activemq.sh', import.meta.url).pathname;
 
 export default function globalSetup() {
-  if (process.env.ACTIVEMQ_URL) return;
+  // NESTJS_ACTIVEMQ_NO_BROKER=1: the unit tests alone (npm run test:unit) need no broker.
+  if (process.env.ACTIVEMQ_URL || process.env.NESTJS_ACTIVEMQ_NO_BROKER === '1') return;
   const dir = mkdtempSync(join(tmpdir(), 'nestjs-activemq-'));
   execFileSync('bash', [SCRIPT, 'start', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
   process.env.ACTIVEMQ_URL = execFileSync('bash', [SCRIPT, 'url', dir], { encoding: 'utf8' }).trim();

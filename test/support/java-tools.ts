@@ -31,7 +31,17 @@ function credentials(): string[] {
 async function javaTool(command: 'producer' | 'consumer', args: string[]): Promise<string> {
   const { stdout } = await run(
     'java',
-    [`-Dactivemq.home=${ACTIVEMQ_HOME}`, `-Dlog4j.configuration=file:${LOG4J}`, '-jar', join(ACTIVEMQ_HOME, 'bin/activemq.jar'), command, '--brokerUrl', openwireUrl(), ...credentials(), ...args],
+    [
+      `-Dactivemq.home=${ACTIVEMQ_HOME}`,
+      `-Dlog4j.configuration=file:${LOG4J}`,
+      '-jar',
+      join(ACTIVEMQ_HOME, 'bin/activemq.jar'),
+      command,
+      '--brokerUrl',
+      openwireUrl(),
+      ...credentials(),
+      ...args,
+    ],
     { timeout: 60_000 },
   );
   return stdout;

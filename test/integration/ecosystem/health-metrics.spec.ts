@@ -101,23 +101,36 @@ describe('metrics', () => {
     const client = new ClientActiveMQ({ uri: `${sharedBrokerUrl()}?jms.useAsyncSend=true&confirmationWindowSize=65536` });
     await client.connect();
     try {
-    const before = service.server.metrics();
-    for (let i = 0; i < 3; i++) expect(await firstValueFrom(client.send(`${P}.double`, i))).toBe(i * 2);
-    for (let i = 0; i < 5; i++) await lastValueFrom(client.emit(`${P}.counted`, i), { defaultValue: undefined });
-    await client.flush();
-    await lastValueFrom(client.emit(`${P}.boom`, 'x'), { defaultValue: undefined });
-    await client.flush();
-    await redelivered.promise;
-    const m = client.metrics();
-    expect(m).toMatchObject({ status: 'connected', requests: 3, replies: 3, requestsFailed: 0, pendingRequests: 0, sent: 6, confirmed: 6, failed: 0, inFlight: 0, windowBytes: 0, windowCapacityBytes: 65536, reconnections: 0 });
-    const s = service.server.metrics();
-    expect(s.status).toBe('connected');
-    // Three requests and the failing event (and its redeliveries, which may still be coming).
-    expect(s.received - before.received).toBeGreaterThanOrEqual(4);
-    expect(s.acknowledged - before.acknowledged).toBeGreaterThanOrEqual(3);
-    expect(s.handlerFailures - before.handlerFailures).toBeGreaterThanOrEqual(1);
-    expect(s.rejected - before.rejected).toBeGreaterThanOrEqual(1);
-    expect(s.redelivered - before.redelivered).toBeGreaterThanOrEqual(1);
+      const before = service.server.metrics();
+      for (let i = 0; i < 3; i++) expect(await firstValueFrom(client.send(`${P}.double`, i))).toBe(i * 2);
+      for (let i = 0; i < 5; i++) await lastValueFrom(client.emit(`${P}.counted`, i), { defaultValue: undefined });
+      await client.flush();
+      await lastValueFrom(client.emit(`${P}.boom`, 'x'), { defaultValue: undefined });
+      await client.flush();
+      await redelivered.promise;
+      const m = client.metrics();
+      expect(m).toMatchObject({
+        status: 'connected',
+        requests: 3,
+        replies: 3,
+        requestsFailed: 0,
+        pendingRequests: 0,
+        sent: 6,
+        confirmed: 6,
+        failed: 0,
+        inFlight: 0,
+        windowBytes: 0,
+        windowCapacityBytes: 65536,
+        reconnections: 0,
+      });
+      const s = service.server.metrics();
+      expect(s.status).toBe('connected');
+      // Three requests and the failing event (and its redeliveries, which may still be coming).
+      expect(s.received - before.received).toBeGreaterThanOrEqual(4);
+      expect(s.acknowledged - before.acknowledged).toBeGreaterThanOrEqual(3);
+      expect(s.handlerFailures - before.handlerFailures).toBeGreaterThanOrEqual(1);
+      expect(s.rejected - before.rejected).toBeGreaterThanOrEqual(1);
+      expect(s.redelivered - before.redelivered).toBeGreaterThanOrEqual(1);
     } finally {
       await client.close();
     }

@@ -58,7 +58,13 @@ afterAll(async () => {
 
 const spanNamed = (name: string): ReadableSpan => {
   const span = exporter.getFinishedSpans().find((s) => s.name === name);
-  if (!span) throw new Error(`no span '${name}' among ${exporter.getFinishedSpans().map((s) => s.name).join(', ')}`);
+  if (!span)
+    throw new Error(
+      `no span '${name}' among ${exporter
+        .getFinishedSpans()
+        .map((s) => s.name)
+        .join(', ')}`,
+    );
   return span;
 };
 const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;

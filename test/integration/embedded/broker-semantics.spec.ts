@@ -88,7 +88,14 @@ async function roundTrip(connection: StompConnection): Promise<void> {
 
 /** The first rejection among `promises` (never resolves if none rejects). */
 function firstRejection(promises: ReadonlyArray<Promise<unknown>>): Promise<unknown> {
-  return Promise.race(promises.map((p) => p.then(() => new Promise<never>(() => {}), (error: unknown) => error)));
+  return Promise.race(
+    promises.map((p) =>
+      p.then(
+        () => new Promise<never>(() => {}),
+        (error: unknown) => error,
+      ),
+    ),
+  );
 }
 
 describe('embedded broker semantics', () => {
@@ -144,7 +151,7 @@ describe('embedded broker semantics', () => {
     const before = workers.map((w) => w.messages.length);
     await c.send('/queue/work', {}, 'marker', { receipt: true });
     await Promise.race(workers.map((w, i) => w.until(before[i]! + 1)));
-    expect(workers.flatMap((w, i) => w.bodies.slice(before[i]!))).toEqual(['marker']);
+    expect(workers.flatMap((w, i) => w.bodies.slice(before[i]))).toEqual(['marker']);
   });
 
   it("'client' ack is cumulative: ACK of the 3rd settles the 1st to 3rd, the 4th comes back", async () => {
@@ -322,7 +329,15 @@ describe('embedded broker semantics', () => {
     const dataDir = tempDir();
     const first = await startBroker({ dataDir });
     const producer = await connect(first);
-    const sends: Array<[string, boolean]> = [['p1', true], ['n1', false], ['p2', true], ['p3', true], ['n2', false], ['p4', true], ['p5', true]];
+    const sends: Array<[string, boolean]> = [
+      ['p1', true],
+      ['n1', false],
+      ['p2', true],
+      ['p3', true],
+      ['n2', false],
+      ['p4', true],
+      ['p5', true],
+    ];
     for (const [body, persistent] of sends) await producer.send('/queue/durable', persistent ? { persistent: 'true' } : {}, body, { receipt: true });
     const consumer = await connect(first);
     const inbox = await subscribe(consumer, '/queue/durable', { ack: 'client-individual' });
@@ -357,7 +372,10 @@ describe('embedded broker semantics', () => {
     const settled: boolean[] = [];
     const track = (i: number, p: Promise<void>): Promise<void> => {
       settled[i] = false;
-      p.then(() => (settled[i] = true), () => {});
+      p.then(
+        () => (settled[i] = true),
+        () => {},
+      );
       return p;
     };
     const crossing = track(3, producer.send('/queue/limits', {}, body, { receipt: true }));
@@ -381,7 +399,7 @@ describe('embedded broker semantics', () => {
     const outcomes = await Promise.allSettled([crossing, ...more]);
     const accepted = outcomes.filter((o) => o.status === 'fulfilled').length;
     // Every SEND past the refusal point was refused too (memory only grew meanwhile); the accepted ones come first.
-    expect(outcomes.map((o) => o.status)).toEqual([...Array(accepted).fill('fulfilled'), ...Array(outcomes.length - accepted).fill('rejected')]);
+    expect(outcomes.map((o) => o.status)).toEqual([...Array<string>(accepted).fill('fulfilled'), ...Array<string>(outcomes.length - accepted).fill('rejected')]);
     expect(accepted).toBeGreaterThanOrEqual(4);
     expect(accepted).toBeLessThan(outcomes.length);
     await inbox.until(3 + accepted);

@@ -21,10 +21,12 @@ let port = 0;
 let broker: ChildProcess | undefined;
 
 async function startBroker(): Promise<void> {
-  const child = spawn(process.execPath, [join(build, 'bin.js'), 'broker', '--port', String(port), '--data', data, '--user', 'app:app-secret', '--stats', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(build, 'bin.js'), 'broker', '--port', String(port), '--data', data, '--user', 'app:app-secret', '--stats', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const banner = await new Promise<string>((resolveBanner, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (out.includes('\n')) resolveBanner(out);
     });
@@ -87,7 +89,9 @@ describe('embedded broker under kill -9 (acknowledged async, 5,000 durable messa
     const received = await drainIds(url(), queue, confirmed);
     const unique = new Set(received);
     const lost = [...confirmed].filter((id) => !unique.has(id));
-    console.log(`embedded crash: sent ${total}, confirmed ${confirmed.size}, crashes ${crashes}, received ${received.length}, lost ${lost.length}, duplicates ${received.length - unique.size}`);
+    console.log(
+      `embedded crash: sent ${total}, confirmed ${confirmed.size}, crashes ${crashes}, received ${received.length}, lost ${lost.length}, duplicates ${received.length - unique.size}`,
+    );
     expect(crashes).toBe(10);
     expect(lost).toEqual([]);
     expect(failed).toEqual([]);

@@ -42,7 +42,11 @@ describe('embedded broker against hostile clients', () => {
     ['a header line without a colon', `${CONNECT}SEND\ndestination /queue/x\n\nhi\0`, /ERROR[\s\S]*has no colon/],
     ['a body longer than its content-length', `${CONNECT}SEND\ndestination:/queue/x\ncontent-length:1\n\nhello\0`, /ERROR[\s\S]*does not end with NUL/],
     ['an undefined escape', `${CONNECT}SEND\ndestination:/queue/a\\tb\n\nhi\0`, /ERROR[\s\S]*undefined escape/],
-    ['a SEND to an unknown kind of destination', `${CONNECT}SEND\ndestination:/nowhere/x\nreceipt:1\n\nhi\0DISCONNECT\n\n\0`, /ERROR\n[\s\S]*receipt-id:1[\s\S]*unknown destination/],
+    [
+      'a SEND to an unknown kind of destination',
+      `${CONNECT}SEND\ndestination:/nowhere/x\nreceipt:1\n\nhi\0DISCONNECT\n\n\0`,
+      /ERROR\n[\s\S]*receipt-id:1[\s\S]*unknown destination/,
+    ],
     ['an ACK of nothing', `${CONNECT}ACK\nid:nope\n\n\0`, /ERROR[\s\S]*no such unacknowledged message/],
     ['a COMMIT of no transaction', `${CONNECT}COMMIT\ntransaction:t9\n\n\0`, /ERROR[\s\S]*no such transaction/],
     ['a STOMP 1.0 client', 'CONNECT\naccept-version:1.0\n\n\0', /ERROR[\s\S]*only STOMP 1.2/],

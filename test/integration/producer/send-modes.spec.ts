@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { lastValueFrom, toArray, take, type Observable } from 'rxjs';
+import { lastValueFrom, toArray, take } from 'rxjs';
 import { ActiveMQRecordBuilder } from '../../../lib/client/activemq.record-builder.js';
 import { ClientActiveMQ, type ActiveMQClientOptions } from '../../../lib/client/client-activemq.js';
 import { DurableSend, NonDurableSend } from '../../../lib/decorators/send-decorators.js';
 import type { SendOutcome } from '../../../lib/producer/acknowledgements.js';
 import { MessageTooLargeForWindowError, SendInDoubtError } from '../../../lib/producer/errors.js';
-import type { StompConnection } from '../../../lib/stomp/connection.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
 import { parseActiveMQUri } from '../../../lib/uri/parse-uri.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
@@ -155,7 +154,7 @@ describe('the acknowledgement window', () => {
     const sends = proxy.sent('SEND', `/queue/${P}.batched`);
     expect(sends.every((f) => f.headers['receipt'] === undefined && f.headers['transaction']?.startsWith('ack-'))).toBe(true);
     const groups = new Set(sends.map((f) => f.headers['transaction']));
-    const commits = proxy.sent('COMMIT').filter((f) => groups.has(f.headers['transaction']!));
+    const commits = proxy.sent('COMMIT').filter((f) => groups.has(f.headers['transaction']));
     expect(commits).toHaveLength(groups.size);
     expect(commits.every((f) => f.headers['receipt'] !== undefined)).toBe(true);
     expect(groups.size).toBeLessThan(50);
@@ -181,11 +180,11 @@ describe('the acknowledgement window', () => {
     const connection = await c.connect();
     const errors: Error[] = [];
     c.on('error', (e) => errors.push(e));
-    const outcomes = lastValueFrom(c.acknowledgements().pipe(take(3), toArray()) as Observable<SendOutcome[]>);
+    const outcomes = lastValueFrom(c.acknowledgements().pipe(take(3), toArray()));
     // Three windowed sends and, in the same synchronous run (before their group can commit), a
     // frame the broker refuses without a receipt (an unknown transaction).
     const sent = [0, 1, 2].map((i) => emitted(c, `${P}.fatal`, i));
-    await (connection as StompConnection).writeFrame('SEND', { destination: `/queue/${P}.fatal`, transaction: 'no-such-transaction' }, 'x');
+    await connection.writeFrame('SEND', { destination: `/queue/${P}.fatal`, transaction: 'no-such-transaction' }, 'x');
     await Promise.all(sent);
     const reported = await outcomes;
     expect(reported.map((o) => o.status)).toEqual(['failed', 'failed', 'failed']);

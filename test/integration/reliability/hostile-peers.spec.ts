@@ -5,7 +5,14 @@ import { firstValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
 import { StompConnection } from '../../../lib/stomp/connection.js';
-import { StompAuthenticationError, StompBrokerError, StompConnectionClosedError, StompHeartbeatTimeoutError, StompParseError, StompTimeoutError } from '../../../lib/stomp/errors.js';
+import {
+  StompAuthenticationError,
+  StompBrokerError,
+  StompConnectionClosedError,
+  StompHeartbeatTimeoutError,
+  StompParseError,
+  StompTimeoutError,
+} from '../../../lib/stomp/errors.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
 import { connected, FakeStompServer, type FakeBehaviour } from '../../support/fake-stomp-server.js';
 import type { Socket } from 'node:net';
@@ -52,10 +59,9 @@ describe('a broken or hostile peer', () => {
 
   it('an oversize frame is refused from its header, without buffering the body', async () => {
     const before = process.memoryUsage().rss;
-    const reason = await closeReason(
-      onConnect(connected() + `MESSAGE\nsubscription:x\ncontent-length:${200 * 1024 * 1024}\n\n` + 'x'.repeat(64 * 1024)),
-      { limits: { maxBodyBytes: 1024 * 1024 } },
-    );
+    const reason = await closeReason(onConnect(connected() + `MESSAGE\nsubscription:x\ncontent-length:${200 * 1024 * 1024}\n\n` + 'x'.repeat(64 * 1024)), {
+      limits: { maxBodyBytes: 1024 * 1024 },
+    });
     expect(((reason as Error).cause as StompParseError).code).toBe('BODY_TOO_LARGE');
     expect(process.memoryUsage().rss - before).toBeLessThan(50 * 1024 * 1024);
   });
@@ -102,7 +108,7 @@ describe('credentials', () => {
     try {
       const url = sharedBrokerUrl().replace(/:[^:@/]*@/, ':Wr0ng-Passw0rd@');
       const client = new ClientActiveMQ({ uri: url });
-      const error = await firstValueFrom(client.send('x', 1)).catch((e: unknown) => e);
+      const error: unknown = await firstValueFrom(client.send('x', 1)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StompAuthenticationError);
       expect((error as Error).message).toMatch(/127\.0\.0\.1:\d+ refused the login as 'app'/);
       expect((error as Error).message).not.toContain('Wr0ng-Passw0rd');

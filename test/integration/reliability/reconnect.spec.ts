@@ -133,7 +133,9 @@ describe('zero loss under broker crashes (acknowledged async, 10,000 durable mes
     const lost = [...confirmed].filter((id) => !unique.has(id));
     const duplicates = received.length - unique.size;
     const unconfirmedDelivered = [...unique].filter((id) => !confirmed.has(id)).length;
-    console.log(`zero-loss: sent ${total}, confirmed ${confirmed.size}, failed ${failed.length}, crashes ${crashes}, received ${received.length}, lost ${lost.length}, duplicates ${duplicates}, unconfirmed but delivered ${unconfirmedDelivered}`);
+    console.log(
+      `zero-loss: sent ${total}, confirmed ${confirmed.size}, failed ${failed.length}, crashes ${crashes}, received ${received.length}, lost ${lost.length}, duplicates ${duplicates}, unconfirmed but delivered ${unconfirmedDelivered}`,
+    );
     expect(crashes).toBe(3);
     expect(lost).toEqual([]);
     expect(failed).toEqual([]);

@@ -43,7 +43,10 @@ describe('fire-and-forget sends across a lost connection', () => {
 
   it('with trackMessages=true are re-sent after the reconnection, with their ids', async () => {
     const ids = await sendIntoACut(`${P}.tracked`, '&trackMessages=true&duplicateDetection=true');
-    const held = proxy!.sent('SEND', `/queue/${P}.tracked`).slice(0, 3).map((f) => f.headers['nestjsMessageId']);
+    const held = proxy!
+      .sent('SEND', `/queue/${P}.tracked`)
+      .slice(0, 3)
+      .map((f) => f.headers['nestjsMessageId']);
     expect(held.every((id) => id !== undefined)).toBe(true);
     expect(ids.slice(0, 3)).toEqual(held);
     expect(ids).toHaveLength(4);

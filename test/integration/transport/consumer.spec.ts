@@ -212,7 +212,7 @@ describe('start-up', () => {
       strategy: new ServerActiveMQ({ uri: 'stomp://127.0.0.1:1?startupMaxReconnectAttempts=2&initialReconnectDelay=20' }),
       logger: new RecordingLogger(),
     });
-    const error = await app.listen().catch((e: unknown) => e);
+    const error: unknown = await app.listen().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BrokerUnreachableError);
     expect((error as Error).message).toMatch(/after 3 attempts/);
     await app.close();

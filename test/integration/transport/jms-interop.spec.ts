@@ -64,7 +64,7 @@ describe('interoperability with plain JMS clients (ActiveMQ’s own Java tools o
     await replier.subscribe(`/queue/${P}.plain-replier`, (m) => {
       void replier.send(m.headers['reply-to']!, { 'correlation-id': m.headers['correlation-id']! }, `{"echo":${m.body.toString()}}`);
     });
-    const reply = await lastValueFrom(client.send(`${P}.plain-replier`, { n: 1 }));
+    const reply: unknown = await lastValueFrom(client.send(`${P}.plain-replier`, { n: 1 }));
     expect(reply).toEqual({ echo: { n: 1 } });
     await replier.disconnect();
   });

@@ -26,10 +26,10 @@ describe('serializer and deserializer hooks', () => {
     }
     const service = await startService([Envelope], {
       deserializer: { deserialize: (body) => (body as { body: unknown }).body },
-      serializer: { serialize: (packet) => ({ v: 1, reply: packet.data }) },
+      serializer: { serialize: (packet) => ({ v: 1, reply: packet.data as unknown }) },
     });
     const client = newClient({
-      serializer: { serialize: (packet) => ({ v: 1, body: packet.data }) },
+      serializer: { serialize: (packet) => ({ v: 1, body: packet.data as unknown }) },
       deserializer: { deserialize: (body) => (body as { reply: unknown }).reply },
     });
     try {
@@ -65,7 +65,7 @@ describe('time to live and expiry', () => {
 
   it('a request its caller gave up on expires on the broker: a server started later never handles it', async () => {
     const client = newClient({ requestTimeout: 300 });
-    const stale = await firstValueFrom(client.send(`${P}.late`, 'stale')).catch((e: unknown) => e);
+    const stale: unknown = await firstValueFrom(client.send(`${P}.late`, 'stale')).catch((e: unknown) => e);
     expect(stale).toBeInstanceOf(ActiveMQRequestTimeoutError);
     const handled: string[] = [];
     @Controller()

@@ -145,7 +145,7 @@ describe('request/reply', () => {
   it('fails a request that no server handles after the caller’s timeout, with a clear error', async () => {
     const impatient = newClient({ requestTimeout: 300 });
     try {
-      const error = await firstValueFrom(impatient.send(`${P}.nobody.listens`, 1)).catch((e: unknown) => e);
+      const error: unknown = await firstValueFrom(impatient.send(`${P}.nobody.listens`, 1)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ActiveMQRequestTimeoutError);
       expect((error as Error).message).toBe(`no reply to '${P}.nobody.listens' within 300 ms: is a server handling that pattern?`);
       expect(impatient.pendingRequests).toBe(0);
@@ -156,7 +156,7 @@ describe('request/reply', () => {
 
   it('cancels the pending reply when the caller unsubscribes (rxjs timeout)', async () => {
     slowRelease = deferred();
-    const error = await firstValueFrom(client.send(`${P}.slow`, {}).pipe(timeout(100))).catch((e: unknown) => e);
+    const error: unknown = await firstValueFrom(client.send(`${P}.slow`, {}).pipe(timeout(100))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect(client.pendingRequests).toBe(0);
     slowRelease.resolve();
@@ -180,7 +180,7 @@ describe('request/reply', () => {
   it('fails waiting requests with a retriable error when the client closes', async () => {
     slowRelease = deferred();
     const closing = newClient();
-    const reply = firstValueFrom(closing.send(`${P}.slow`, {})).catch((e: unknown) => e);
+    const reply: Promise<unknown> = firstValueFrom(closing.send(`${P}.slow`, {})).catch((e: unknown) => e);
     await closing.connect();
     await new Promise((resolve) => setImmediate(resolve));
     await closing.close();
@@ -192,7 +192,7 @@ describe('request/reply', () => {
 
   it('fails clearly when the broker cannot be reached', async () => {
     const dead = new ClientActiveMQ({ uri: 'stomp://127.0.0.1:1?startupMaxReconnectAttempts=1&initialReconnectDelay=50' });
-    const error = await firstValueFrom(dead.send(`${P}.sum.sync`, [1])).catch((e: unknown) => e);
+    const error: unknown = await firstValueFrom(dead.send(`${P}.sum.sync`, [1])).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BrokerUnreachableError);
     expect((error as Error).message).toMatch(/could not connect to 127\.0\.0\.1:1 after 2 attempts: .*ECONNREFUSED/);
   });

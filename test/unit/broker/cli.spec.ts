@@ -12,10 +12,15 @@ describe('parseBrokerArgs', () => {
   });
 
   it('reads every flag, --user repeated, a passcode may hold colons', () => {
-    expect(
-      parseBrokerArgs(['broker', '--port', '0', '--host', '0.0.0.0', '--data', './data', '--user', 'app:app-secret', '--user', 'ops:a:b:c', '--stats', '0']),
-    ).toEqual({ port: 0, host: '0.0.0.0', dataDir: './data', users: { app: 'app-secret', ops: 'a:b:c' }, statsSeconds: 0 });
+    expect(parseBrokerArgs(['broker', '--port', '0', '--host', '0.0.0.0', '--data', './data', '--user', 'app:app-secret', '--user', 'ops:a:b:c', '--stats', '0'])).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      dataDir: './data',
+      users: { app: 'app-secret', ops: 'a:b:c' },
+      statsSeconds: 0,
+    });
     expect(parseBrokerArgs(['broker', '--port=65535', '--stats=2.5'])).toMatchObject({ port: 65535, statsSeconds: 2.5 });
+    expect(parseBrokerArgs(['broker', '--memory-limit', '512'])).toMatchObject({ memoryLimitBytes: 512 * 2 ** 20 });
   });
 
   it.each([
@@ -34,6 +39,8 @@ describe('parseBrokerArgs', () => {
     ['negative stats, =-joined', ['broker', '--stats=-1'], /--stats '-1' is not a number of seconds/],
     ['empty stats', ['broker', '--stats', ''], /--stats '' is not a number of seconds/],
     ['stats that are not a number', ['broker', '--stats', 'often'], /--stats 'often' is not a number of seconds/],
+    ['a memory limit of 0', ['broker', '--memory-limit', '0'], /--memory-limit '0' is not a whole number of MiB >= 1/],
+    ['a memory limit in other units', ['broker', '--memory-limit', '1gb'], /--memory-limit '1gb' is not a whole number of MiB >= 1/],
     ['an unknown flag', ['broker', '--verbose'], /Unknown option '--verbose'/],
     ['a flag without its value', ['broker', '--port'], /--port <value>' argument missing/],
     ['a stray argument', ['broker', 'extra'], /Unexpected argument 'extra'/],

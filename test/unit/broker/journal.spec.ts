@@ -129,7 +129,7 @@ describe('Journal: recovery', () => {
     expect(files).toHaveLength(3);
     const first = join(dir, files[0]!);
     const data = readFileSync(first);
-    data[data.length - 10] ^= 0xff; // inside the body of message 2
+    data[data.length - 10]! ^= 0xff; // inside the body of message 2
     writeFileSync(first, data);
 
     const { recovered } = await reopen(dir, 1000);

@@ -35,7 +35,7 @@ describe('ConfirmationWindow', () => {
   it('reports every send exactly once, in send order, whatever order confirmations come in', () => {
     const { window, outcomes, send } = windowOf(1000);
     const entries = ['a', 'b', 'c', 'd'].map((id) => {
-      window.admit(10);
+      void window.admit(10);
       return send(id, 10);
     });
     window.confirm([entries[2]!]);
@@ -50,7 +50,7 @@ describe('ConfirmationWindow', () => {
 
   it('whenEmpty() resolves only once the last send is settled', async () => {
     const { window, send } = windowOf(100);
-    window.admit(10);
+    void window.admit(10);
     const a = send('a', 10);
     let empty = false;
     const flushed = window.whenEmpty().then(() => (empty = true));

@@ -57,6 +57,7 @@ describe('send decorators', () => {
     const s = new Service();
     expect(s.first()).toEqual({ block: true, durable: false });
     expect(s.second()).toEqual({ block: true, durable: false });
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the method itself is the metadata target; it is not called
     expect(Reflect.getMetadata('tag', Service.prototype.first)).toBe('kept');
     expect(Service.prototype.first.name).toBe('first');
   });
@@ -73,7 +74,10 @@ describe('send decorators', () => {
         return sendContext.getStore()?.options;
       }
     }
-    expect(await new Service().outer()).toEqual([{ priority: 1, durable: true }, { priority: 1, durable: false }]);
+    expect(await new Service().outer()).toEqual([
+      { priority: 1, durable: true },
+      { priority: 1, durable: false },
+    ]);
   });
 
   it('@Transactional opens a transaction scope, joined by nested calls', async () => {

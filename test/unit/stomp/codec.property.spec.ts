@@ -10,7 +10,11 @@ const escapedCommands = commands.filter((c) => !isUnescapedCommand(c));
 
 /** Any header text, including the four characters that need escaping and non-ASCII. */
 const headerText = fc.string({ unit: fc.oneof(fc.constantFrom('\\', '\n', '\r', ':', 'é', '☃'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), maxLength: 20 });
-const headers = fc.dictionary(headerText.filter((k) => k !== '' && k !== 'content-length'), headerText, { maxKeys: 8 });
+const headers = fc.dictionary(
+  headerText.filter((k) => k !== '' && k !== 'content-length'),
+  headerText,
+  { maxKeys: 8 },
+);
 const frame = fc.record({
   command: fc.constantFrom(...escapedCommands),
   headers,
@@ -82,7 +86,9 @@ describe('codec properties', () => {
       fc.uint8Array({ maxLength: 2000 }),
       // Noise made of protocol-looking pieces reaches deeper states than uniform bytes.
       fc
-        .array(fc.constantFrom('SEND\n', 'MESSAGE\n', 'CONNECTED\n', 'a:b\n', '\\c', '\\x', 'content-length:5\n', 'content-length:x\n', '\n', '\r\n', '\0', ':', 'xyz'), { maxLength: 60 })
+        .array(fc.constantFrom('SEND\n', 'MESSAGE\n', 'CONNECTED\n', 'a:b\n', '\\c', '\\x', 'content-length:5\n', 'content-length:x\n', '\n', '\r\n', '\0', ':', 'xyz'), {
+          maxLength: 60,
+        })
         .map((parts) => new Uint8Array(Buffer.from(parts.join('')))),
     );
     fc.assert(

@@ -96,8 +96,8 @@ describe('encodeFrame / StompParser', () => {
   });
 
   it('reads UTF-8 headers and bodies', () => {
-    const bytes = encodeFrame('SEND', { 'clé': 'välue ☃' }, 'naïve ✓');
-    expect(plain(decodeAll(bytes).frames[0]!)).toEqual({ command: 'SEND', headers: { 'clé': 'välue ☃' }, body: 'naïve ✓' });
+    const bytes = encodeFrame('SEND', { clé: 'välue ☃' }, 'naïve ✓');
+    expect(plain(decodeAll(bytes).frames[0]!)).toEqual({ command: 'SEND', headers: { clé: 'välue ☃' }, body: 'naïve ✓' });
   });
 
   it('reports heart-beat EOLs between frames and ignores them as frames', () => {

@@ -74,7 +74,14 @@ describe('payload codec', () => {
 
 describe('ActiveMQRecordBuilder', () => {
   it('builds a record with every setting', () => {
-    const record = new ActiveMQRecordBuilder({ a: 1 }).setDurable(false).setPriority(9).setTimeToLive(1000).setHeaders({ tenant: 'a' }).setHeaders({ region: 'eu' }).setCorrelationId('c-1').build();
+    const record = new ActiveMQRecordBuilder({ a: 1 })
+      .setDurable(false)
+      .setPriority(9)
+      .setTimeToLive(1000)
+      .setHeaders({ tenant: 'a' })
+      .setHeaders({ region: 'eu' })
+      .setCorrelationId('c-1')
+      .build();
     expect(record.data).toEqual({ a: 1 });
     expect(record.options).toEqual({ durable: false, priority: 9, timeToLive: 1000, headers: { tenant: 'a', region: 'eu' }, correlationId: 'c-1' });
   });
@@ -96,7 +103,12 @@ describe('ActiveMQRecordBuilder', () => {
 describe('outgoing messages', () => {
   it('always says persistent explicitly, and carries the record settings', () => {
     const before = Date.now();
-    const out = buildOutgoingMessage('orders', new ActiveMQRecordBuilder({ a: 1 }).setPriority(7).setTimeToLive(5000).setHeaders({ tenant: 't' }).setCorrelationId('c').build(), bodyOnlySerializer, { durable: true });
+    const out = buildOutgoingMessage(
+      'orders',
+      new ActiveMQRecordBuilder({ a: 1 }).setPriority(7).setTimeToLive(5000).setHeaders({ tenant: 't' }).setCorrelationId('c').build(),
+      bodyOnlySerializer,
+      { durable: true },
+    );
     expect(out.destination).toBe('/queue/orders');
     expect(out.body).toBe('{"a":1}');
     expect(out.durable).toBe(true);

@@ -105,11 +105,20 @@ describe('parseActiveMQUri: parameters', () => {
     ['heartBeat=5000,0', { heartBeat: [5000, 0] }],
     ['connectTimeout=2000', { connectTimeout: 2000 }],
     ['rejectUnauthorized=false', { rejectUnauthorized: false }],
-    ['initialReconnectDelay=10&maxReconnectDelay=30000&useExponentialBackOff=true&reconnectDelayExponent=2.0', { initialReconnectDelay: 10, maxReconnectDelay: 30000, useExponentialBackOff: true, reconnectDelayExponent: 2 }],
+    [
+      'initialReconnectDelay=10&maxReconnectDelay=30000&useExponentialBackOff=true&reconnectDelayExponent=2.0',
+      { initialReconnectDelay: 10, maxReconnectDelay: 30000, useExponentialBackOff: true, reconnectDelayExponent: 2 },
+    ],
     ['backOffMultiplier=1.5', { reconnectDelayExponent: 1.5 }],
-    ['maxReconnectAttempts=-1&startupMaxReconnectAttempts=3&randomize=false&timeout=3000&priorityBackup=true', { maxReconnectAttempts: -1, startupMaxReconnectAttempts: 3, randomize: false, timeout: 3000, priorityBackup: true }],
+    [
+      'maxReconnectAttempts=-1&startupMaxReconnectAttempts=3&randomize=false&timeout=3000&priorityBackup=true',
+      { maxReconnectAttempts: -1, startupMaxReconnectAttempts: 3, randomize: false, timeout: 3000, priorityBackup: true },
+    ],
     ['trackMessages=true&maxCacheSize=131072', { trackMessages: true, maxCacheSize: 131072 }],
-    ['reconnectAttempts=-1&retryInterval=2000&retryIntervalMultiplier=1.5&maxRetryInterval=10000', { reconnectAttempts: -1, retryInterval: 2000, retryIntervalMultiplier: 1.5, maxRetryInterval: 10000 }],
+    [
+      'reconnectAttempts=-1&retryInterval=2000&retryIntervalMultiplier=1.5&maxRetryInterval=10000',
+      { reconnectAttempts: -1, retryInterval: 2000, retryIntervalMultiplier: 1.5, maxRetryInterval: 10000 },
+    ],
   ])('maps %s', (query, options) => {
     expect(parseActiveMQUri(`stomp://h:1?${query}`).options).toEqual(options);
   });
@@ -178,8 +187,15 @@ describe('stompConnectionOptions', () => {
   it('turns a parsed URI into connection options', () => {
     const parsed = parseActiveMQUri('stomp://app:pw@h:1?heartBeat=100,200&connectTimeout=50&virtualHost=vh&jms.clientID=c&maxBodyBytes=10');
     expect(stompConnectionOptions(parsed, parsed.endpoints[0]!)).toEqual({
-      host: 'h', port: 1, login: 'app', passcode: 'pw', virtualHost: 'vh', clientId: 'c',
-      heartBeat: [100, 200], connectTimeout: 50, limits: { maxBodyBytes: 10 },
+      host: 'h',
+      port: 1,
+      login: 'app',
+      passcode: 'pw',
+      virtualHost: 'vh',
+      clientId: 'c',
+      heartBeat: [100, 200],
+      connectTimeout: 50,
+      limits: { maxBodyBytes: 10 },
     });
   });
 
