@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
-import type { SendOutcome } from '../../../lib/producer/acknowledgements.js';
+import { watchConfirmations } from '../../support/confirmations.js';
 import { drainIds } from '../../support/drain.js';
 
 /**
@@ -62,15 +62,7 @@ describe('embedded broker under kill -9 (acknowledged async, 5,000 durable messa
     const queue = `embedded-crash.${process.pid}`;
     const total = 5000;
     const client = new ClientActiveMQ({ uri: `${url()}?jms.useAsyncSend=true&confirmationWindowSize=65536&initialReconnectDelay=20&maxReconnectDelay=200&timeout=120000` });
-    const confirmed = new Set<string>();
-    const failed: SendOutcome[] = [];
-    const reached: Array<{ at: number; resolve: () => void }> = [];
-    client.acknowledgements().subscribe((o) => {
-      if (o.status === 'confirmed') confirmed.add(o.messageId);
-      else failed.push(o);
-      while (reached.length > 0 && confirmed.size >= reached[0]!.at) reached.shift()!.resolve();
-    });
-    const confirmations = (at: number) => (confirmed.size >= at ? Promise.resolve() : new Promise<void>((r) => reached.push({ at, resolve: r })));
+    const { confirmed, failed, reached: confirmations } = watchConfirmations(client);
     const crashAt = Array.from({ length: 10 }, (_, i) => Math.floor(((i + Math.random()) * total) / 11));
     let crashes = 0;
     const chaos = (async () => {

@@ -6,10 +6,10 @@ import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { ActiveMQConnectionLostError } from '../../../lib/client/client-activemq.errors.js';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
-import type { SendOutcome } from '../../../lib/producer/acknowledgements.js';
 import { StompConnection } from '../../../lib/stomp/connection.js';
 import { TestBroker } from '../../support/broker.js';
 import { optionsFor } from '../../support/connect.js';
+import { watchConfirmations } from '../../support/confirmations.js';
 import { drainIds } from '../../support/drain.js';
 import { deferred, startService } from '../../support/nest.js';
 
@@ -103,15 +103,7 @@ describe('zero loss under broker crashes (acknowledged async, 10,000 durable mes
     const queue = `${P}.zero-loss`;
     const total = 10_000;
     const client = new ClientActiveMQ({ uri: `${broker.url}?jms.useAsyncSend=true&confirmationWindowSize=262144&initialReconnectDelay=50&maxReconnectDelay=500&timeout=120000` });
-    const confirmed = new Set<string>();
-    const failed: SendOutcome[] = [];
-    const reached: Array<{ at: number; resolve: () => void }> = [];
-    client.acknowledgements().subscribe((o) => {
-      if (o.status === 'confirmed') confirmed.add(o.messageId);
-      else failed.push(o);
-      while (reached.length > 0 && confirmed.size >= reached[0]!.at) reached.shift()!.resolve();
-    });
-    const confirmations = (at: number) => (confirmed.size >= at ? Promise.resolve() : new Promise<void>((resolve) => reached.push({ at, resolve })));
+    const { confirmed, failed, reached: confirmations } = watchConfirmations(client);
     // Crash at random points of the run.
     const crashAt = [0, 1, 2].map((i) => Math.floor(((i + Math.random()) * total) / 3.5)).sort((a, b) => a - b);
     let crashes = 0;
