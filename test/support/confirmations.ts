@@ -6,7 +6,7 @@ export interface Confirmations {
   readonly confirmed: Set<string>;
   readonly failed: SendOutcome[];
   /** Resolves once `count` sends are confirmed. */
-  reached(count: number): Promise<void>;
+  readonly reached: (count: number) => Promise<void>;
 }
 
 export function watchConfirmations(client: ClientActiveMQ): Confirmations {
