@@ -5,7 +5,7 @@ import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { StompConnection } from '../../../lib/stomp/connection.js';
@@ -43,7 +43,7 @@ let client: ClientActiveMQ;
 beforeAll(async () => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter), endWatcher] }));
   service = await startService([Traced]);
   client = new ClientActiveMQ({ uri: sharedBrokerUrl() });
   await client.connect();
@@ -56,16 +56,22 @@ afterAll(async () => {
   propagation.disable();
 });
 
-const spanNamed = (name: string): ReadableSpan => {
-  const span = exporter.getFinishedSpans().find((s) => s.name === name);
-  if (!span)
-    throw new Error(
-      `no span '${name}' among ${exporter
-        .getFinishedSpans()
-        .map((s) => s.name)
-        .join(', ')}`,
-    );
-  return span;
+/** Spans end after the work they time (a consumer span after the handler and its ACK): wait for the end. */
+const endWaiters: Array<{ name: string; resolve: (span: ReadableSpan) => void }> = [];
+const endWatcher: SpanProcessor = {
+  onStart: () => {},
+  onEnd: (span) => {
+    for (const waiter of endWaiters.filter((w) => w.name === span.name)) {
+      endWaiters.splice(endWaiters.indexOf(waiter), 1);
+      waiter.resolve(span);
+    }
+  },
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
+const spanNamed = (name: string): Promise<ReadableSpan> => {
+  const ended = exporter.getFinishedSpans().find((s) => s.name === name);
+  return ended ? Promise.resolve(ended) : new Promise((resolve) => endWaiters.push({ name, resolve }));
 };
 const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 
@@ -77,10 +83,10 @@ describe('tracing through @opentelemetry/api', () => {
       return root.spanContext().traceId;
     });
     expect(await handled.echo.promise).toBe(traceId);
-    const root = spanNamed('http POST /orders');
-    const request = spanNamed(`request /queue/${P}.echo`);
-    const processed = spanNamed(`process /queue/${P}.echo`);
-    const work = spanNamed('handler work');
+    const root = await spanNamed('http POST /orders');
+    const request = await spanNamed(`request /queue/${P}.echo`);
+    const processed = await spanNamed(`process /queue/${P}.echo`);
+    const work = await spanNamed('handler work');
     for (const span of [request, processed, work]) expect(span.spanContext().traceId).toBe(traceId);
     expect(request.kind).toBe(SpanKind.PRODUCER);
     expect(processed.kind).toBe(SpanKind.CONSUMER);
@@ -97,7 +103,7 @@ describe('tracing through @opentelemetry/api', () => {
       return root.spanContext().traceId;
     });
     expect(await handled.event.promise).toBe(traceId);
-    expect(parentOf(spanNamed(`process /queue/${P}.event`))).toBe(spanNamed(`publish /queue/${P}.event`).spanContext().spanId);
+    expect(parentOf(await spanNamed(`process /queue/${P}.event`))).toBe((await spanNamed(`publish /queue/${P}.event`)).spanContext().spanId);
   });
 
   it('a message from a client without tracing starts a trace of its own', async () => {
@@ -106,6 +112,6 @@ describe('tracing through @opentelemetry/api', () => {
     await raw.disconnect();
     const traceId = await handled.plain.promise;
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
-    expect(parentOf(spanNamed(`process /queue/${P}.plain`))).toBeUndefined();
+    expect(parentOf(await spanNamed(`process /queue/${P}.plain`))).toBeUndefined();
   });
 });
