@@ -47,7 +47,10 @@ export class EmbeddedBroker {
 
   /** Starts a broker: recovers its journal (with `dataDir`), then listens (with `port`). */
   static async start(options: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
-    const policy: BrokerPolicy = { ...DEFAULT_POLICY, ...definedOnly(options) };
+    const policy = policyOf(options);
+    if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
+      throw new RangeError(`port must be a whole number from 0 to 65535, got ${String(options.port)}`);
+    }
     let journal: Journal | undefined;
     let core: BrokerCore;
     if (options.dataDir !== undefined) {
@@ -76,7 +79,7 @@ export class EmbeddedBroker {
 
   /** A broker in memory only, reached through {@link connect}: no port, no journal. */
   static inMemory(options: Omit<EmbeddedBrokerOptions, 'port' | 'host' | 'dataDir'> = {}): EmbeddedBroker {
-    return new EmbeddedBroker(new BrokerCore({ ...DEFAULT_POLICY, ...definedOnly(options) }, {}, undefined, 1), undefined, undefined);
+    return new EmbeddedBroker(new BrokerCore(policyOf(options), {}, undefined, 1), undefined, undefined);
   }
 
   /** The TCP port, when it listens. */
@@ -131,12 +134,26 @@ export class EmbeddedBroker {
   }
 }
 
-function definedOnly(options: EmbeddedBrokerOptions): Partial<BrokerPolicy> {
-  const policy: Partial<Record<keyof BrokerPolicy, unknown>> = {};
-  for (const key of ['users', 'memoryLimitBytes', 'storeLimitBytes', 'maxRedeliveries', 'redeliveryDelayMs', 'deadLetterQueue'] as const) {
-    if (options[key] !== undefined) policy[key] = options[key];
+/** The defaults with what `options` sets, each value checked: a bad one throws naming it. */
+function policyOf(options: Partial<BrokerPolicy>): BrokerPolicy {
+  const policy: BrokerPolicy = {
+    ...DEFAULT_POLICY,
+    ...Object.fromEntries(Object.entries(options).filter(([key, value]) => value !== undefined && (key in DEFAULT_POLICY || key === 'users'))),
+  };
+  const whole = (name: keyof BrokerPolicy, min: number) => {
+    const value = policy[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new RangeError(`${name} must be a whole number >= ${min}, got ${JSON.stringify(value)}`);
+  };
+  whole('memoryLimitBytes', 1);
+  whole('storeLimitBytes', 1);
+  whole('maxRedeliveries', 0);
+  whole('redeliveryDelayMs', 0);
+  if (typeof policy.deadLetterQueue !== 'string' || policy.deadLetterQueue === '')
+    throw new TypeError(`deadLetterQueue must be a queue name, got ${String(policy.deadLetterQueue)}`);
+  for (const [login, passcode] of Object.entries(policy.users ?? {})) {
+    if (typeof passcode !== 'string') throw new TypeError(`the passcode of user '${login}' must be a string`);
   }
-  return policy as Partial<BrokerPolicy>;
+  return policy;
 }
 
 const inProcess = new Map<string, EmbeddedBroker>();

@@ -5,7 +5,7 @@ import { Observable, Subject } from 'rxjs';
 import { EventEmitter } from 'node:events';
 import { ActiveMQStatus, type ActiveMQEvents } from '../events/activemq.events.js';
 import type { ActiveMQClientMetrics } from '../metrics.js';
-import { loadTracing, type EndSpan, type MessageTracing } from '../tracing/message-tracing.js';
+import { checkTracingOption, loadTracing, type EndSpan, type MessageTracing } from '../tracing/message-tracing.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
 import type { StompConnection } from '../stomp/connection.js';
 import type { StompHeaders } from '../stomp/frame.js';
@@ -92,6 +92,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     super();
     this.settings = resolveSettings(options, CLIENT_KEYS, 'ClientActiveMQ');
     this._status$.subscribe((status) => (this.currentStatus = status as ActiveMQStatus));
+    checkTracingOption(options.tracing);
     this.requestTimeout = options.requestTimeout ?? 30_000;
     if (!Number.isInteger(this.requestTimeout) || this.requestTimeout <= 0) {
       throw new RangeError(`requestTimeout must be a positive whole number of milliseconds, got ${String(options.requestTimeout)}`);

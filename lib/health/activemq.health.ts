@@ -45,6 +45,12 @@ export class ActiveMQHealthIndicator {
    * @param options Connect timeout and window threshold.
    */
   async isHealthy(key: string, target: ClientActiveMQ | ServerActiveMQ, options: ActiveMQHealthOptions = {}): Promise<ActiveMQHealthResult> {
+    if (options.timeout !== undefined && (!Number.isInteger(options.timeout) || options.timeout <= 0)) {
+      throw new RangeError(`timeout must be a positive whole number of ms, got ${String(options.timeout)}`);
+    }
+    if (options.maxWindowFill !== undefined && !(options.maxWindowFill > 0 && options.maxWindowFill <= 1)) {
+      throw new RangeError(`maxWindowFill must be a fraction above 0 and at most 1, got ${String(options.maxWindowFill)}`);
+    }
     if (target instanceof ClientActiveMQ) return { [key]: await this.clientHealth(target, options) };
     const metrics = target.metrics();
     const up = metrics.status === ActiveMQStatus.CONNECTED;

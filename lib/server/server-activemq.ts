@@ -6,7 +6,7 @@ import { REPLY_HEADER, ReplyKind } from '../client/reply-protocol.js';
 import { checkConsumerGroup, subscriptionOf } from '../destination.js';
 import { ActiveMQStatus, ActiveMQTransport, type ActiveMQEvents } from '../events/activemq.events.js';
 import type { ActiveMQServerMetrics } from '../metrics.js';
-import { loadTracing, type MessageTracing } from '../tracing/message-tracing.js';
+import { checkTracingOption, loadTracing, type MessageTracing } from '../tracing/message-tracing.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
 import { decodePayload, encodePayload, PayloadDecodeError } from '../serialization/payload-codec.js';
 import type { StompConnection } from '../stomp/connection.js';
@@ -107,6 +107,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     this.settings = resolveSettings(options, SERVER_KEYS, 'ServerActiveMQ');
     this._status$.subscribe((status) => (this.currentStatus = status));
     this.transportId = options.transportId ?? ActiveMQTransport;
+    checkTracingOption(options.tracing);
     this.concurrency = positiveInteger('concurrency', options.concurrency ?? 16);
     this.prefetch = positiveInteger('prefetch', options.prefetch ?? this.settings.options.prefetchSize ?? this.concurrency);
     const ackMode = options.ackMode ?? 'auto-after-handler';

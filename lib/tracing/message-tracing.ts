@@ -7,6 +7,7 @@ import type { StompHeaders } from '../stomp/frame.js';
  */
 
 interface Span {
+  spanContext(): object;
   setAttribute(key: string, value: string): unknown;
   setStatus(status: { code: number; message?: string }): unknown;
   recordException(error: Error | string): unknown;
@@ -17,6 +18,7 @@ interface OpenTelemetryApi {
   trace: {
     getTracer(name: string, version?: string): { startSpan(name: string, options: { kind: number; attributes: Record<string, string> }, context?: Context): Span };
     setSpan(context: Context, span: Span): Context;
+    isSpanContextValid(spanContext: object): boolean;
   };
   context: { active(): Context; with<T>(context: Context, fn: () => T): T };
   propagation: {
@@ -49,13 +51,17 @@ export class MessageTracing {
     this.tracer = api.trace.getTracer('nestjs-activemq');
   }
 
-  /** Starts the span of a send and writes its context into `headers`. */
-  startSend(destination: string, headers: StompHeaders, operation: 'publish' | 'request'): EndSpan {
+  /**
+   * Starts the span of a send and writes its context into `headers`. Without an OpenTelemetry
+   * SDK the span is invalid and nothing more is done: the send path pays for one no-op span.
+   */
+  startSend(destination: string, headers: StompHeaders, operation: 'publish' | 'request'): EndSpan | undefined {
     const { api } = this;
     const span = this.tracer.startSpan(`${operation} ${destination}`, {
       kind: api.SpanKind.PRODUCER,
       attributes: { 'messaging.system': 'activemq', 'messaging.destination.name': destination, 'messaging.operation.type': 'send' },
     });
+    if (!api.trace.isSpanContextValid(span.spanContext())) return undefined;
     api.propagation.inject(api.trace.setSpan(api.context.active(), span), headers, SETTER);
     return (error?: unknown) => this.end(span, error);
   }
@@ -77,6 +83,8 @@ export class MessageTracing {
       },
       parent,
     );
+    // No SDK (an invalid span): the handler runs as it would untraced.
+    if (!api.trace.isSpanContextValid(span.spanContext())) return handle();
     try {
       const result = await api.context.with(api.trace.setSpan(parent, span), handle);
       this.end(span);
@@ -108,4 +116,10 @@ export function loadTracing(enabled = true): Promise<MessageTracing | undefined>
     () => undefined,
   );
   return loaded;
+}
+
+/** The `tracing` option, checked when a client or server is built. */
+export function checkTracingOption(value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`tracing must be true or false, got ${JSON.stringify(value)}`);
+  return value;
 }

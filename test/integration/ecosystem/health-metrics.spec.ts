@@ -72,6 +72,13 @@ describe('ActiveMQHealthIndicator with @nestjs/terminus', () => {
     await client.close();
   });
 
+  it.each([
+    [{ timeout: 0 }, /timeout must be a positive whole number of ms, got 0/],
+    [{ maxWindowFill: 1.5 }, /maxWindowFill must be a fraction above 0 and at most 1, got 1.5/],
+  ])('refuses the options %j', async (options, message) => {
+    await expect(indicator.isHealthy('activemq', service.server, options)).rejects.toThrow(message);
+  });
+
   it('reports a client down when its window is fuller than maxWindowFill', async () => {
     const client = new ClientActiveMQ({ uri: `${sharedBrokerUrl()}?jms.useAsyncSend=true&confirmationWindowSize=65536` });
     await client.connect();

@@ -10,6 +10,7 @@ describe('client and server options', () => {
     [{ confirmationWindowSize: 1000, confirmationStrategy: 'sometimes' as never }, /confirmationStrategy must be 'transaction' or 'receipt'/],
     [{ confirmationWindowSize: 1000, confirmationBatchSize: 0 }, /confirmationBatchSize must be a whole number >= 1/],
     [{ confirmationWindowSiz: 1000 } as never, /'confirmationWindowSiz' is not a known parameter; did you mean 'confirmationWindowSize'\?/],
+    [{ tracing: 'on' } as never, /tracing must be true or false, got "on"/],
   ])('ClientActiveMQ refuses %j', (options, message) => {
     expect(() => new ClientActiveMQ(options)).toThrow(message);
   });
@@ -28,6 +29,7 @@ describe('client and server options', () => {
   it.each([
     [{ dedupeWindow: -1 }, /dedupeWindow must be a whole number >= 0/],
     [{ prefetch: 0 }, /prefetch must be a whole number >= 1/],
+    [{ tracing: 'on' } as never, /tracing must be true or false, got "on"/],
     [{ consumerGroup: 'a b' }, /consumerGroup 'a b'/],
   ])('ServerActiveMQ refuses %j', (options, message) => {
     expect(() => new ServerActiveMQ(options)).toThrow(message);
