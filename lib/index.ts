@@ -9,7 +9,7 @@ export { destinationOf, subscriptionOf } from './destination.js';
 export { encodePayload, decodePayload, PayloadDecodeError, type EncodedPayload } from './serialization/payload-codec.js';
 export type { ActiveMQSerializer, ActiveMQDeserializer, ActiveMQDeserializeContext } from './serialization/activemq-serializers.js';
 export { ClientActiveMQ, type ActiveMQClientOptions } from './client/client-activemq.js';
-export { ActiveMQRequestTimeoutError, ActiveMQConnectionLostError } from './client/client-activemq.errors.js';
+export { ActiveMQRequestTimeoutError, ActiveMQConnectionLostError, ActiveMQClientClosedError, ActiveMQSerializationError } from './client/client-activemq.errors.js';
 export { ActiveMQRecord, ActiveMQRecordBuilder, type ActiveMQRecordOptions } from './client/activemq.record-builder.js';
 export { ServerActiveMQ, type ActiveMQServerOptions } from './server/server-activemq.js';
 export { ActiveMQContext, type ActiveMQMessage } from './server/activemq.context.js';

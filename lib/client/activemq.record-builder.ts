@@ -1,4 +1,6 @@
 import type { StompHeaders } from '../stomp/frame.js';
+import { ARTEMIS_DUPLICATE_ID_HEADER, MESSAGE_ID_HEADER } from '../producer/acknowledgements.js';
+import { REPLY_HEADER } from './reply-protocol.js';
 
 /** Per-message settings, carried next to the payload by {@link ActiveMQRecord}. */
 export interface ActiveMQRecordOptions {
@@ -17,18 +19,74 @@ export interface ActiveMQRecordOptions {
 /** A payload with per-message settings; what {@link ActiveMQRecordBuilder.build} returns. */
 export class ActiveMQRecord<TData = unknown> {
   /**
-   * Prefer {@link ActiveMQRecordBuilder}, which checks the settings.
+   * Prefer {@link ActiveMQRecordBuilder}. The settings are checked here as the builder checks them
+   * (a `RangeError`/`TypeError` that says what is wrong), so a record made by hand cannot set a
+   * header the transport owns either.
    *
    * @param data The payload, serialized as any other.
-   * @param options The message's settings; unchecked here.
+   * @param options The message's settings.
    */
   constructor(
     readonly data: TData,
     readonly options: ActiveMQRecordOptions = {},
-  ) {}
+  ) {
+    checkRecordOptions(options);
+  }
 }
 
+/** The builder's checks, for a record however it was made. */
+function checkRecordOptions(options: ActiveMQRecordOptions): void {
+  if (options === null || typeof options !== 'object') throw new TypeError('ActiveMQRecord options must be an object');
+  if (options.durable !== undefined) checkDurable(options.durable);
+  if (options.priority !== undefined) checkPriority(options.priority);
+  if (options.timeToLive !== undefined) checkTimeToLive(options.timeToLive);
+  if (options.headers !== undefined) checkHeaders(options.headers);
+  if (options.correlationId !== undefined) checkCorrelationId(options.correlationId);
+}
+
+function checkDurable(durable: unknown): void {
+  if (typeof durable !== 'boolean') throw new TypeError(`setDurable() takes a boolean, got ${typeof durable}`);
+}
+
+function checkPriority(priority: number): void {
+  if (!Number.isInteger(priority) || priority < 0 || priority > 9) {
+    throw new RangeError(`setPriority() takes an integer from 0 to 9 (JMS priority), got ${String(priority)}`);
+  }
+}
+
+function checkTimeToLive(milliseconds: number): void {
+  if (!Number.isInteger(milliseconds) || milliseconds <= 0) {
+    throw new RangeError(`setTimeToLive() takes a positive whole number of milliseconds, got ${String(milliseconds)}`);
+  }
+}
+
+function checkCorrelationId(correlationId: unknown): void {
+  if (typeof correlationId !== 'string' || correlationId === '') throw new TypeError('setCorrelationId() takes a non-empty string');
+}
+
+function checkHeaders(headers: Readonly<StompHeaders>): void {
+  if (headers === null || typeof headers !== 'object') throw new TypeError(`headers must be an object of strings, got ${headers === null ? 'null' : typeof headers}`);
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') throw new TypeError(`header '${name}' must be a string, got ${typeof value}`);
+    if (name === '') throw new TypeError('a header name cannot be empty');
+    if (RESERVED_HEADERS.has(name)) {
+      throw new TypeError(`header '${name}' is set by the transport; use the builder's own setter or option for it`);
+    }
+  }
+}
+
+/**
+ * Headers the transport writes or trusts itself: the frame's own, the body's type, the ids that
+ * acknowledgements and `dedupeWindow` rely on (a reused one would make a consumer drop the
+ * message), the reply protocol's, Artemis' duplicate id and the trace context.
+ */
 const RESERVED_HEADERS = new Set([
+  'content-type',
+  MESSAGE_ID_HEADER,
+  REPLY_HEADER,
+  ARTEMIS_DUPLICATE_ID_HEADER,
+  'traceparent',
+  'tracestate',
   'destination',
   'receipt',
   'transaction',
@@ -66,48 +124,40 @@ export class ActiveMQRecordBuilder<TData = unknown> {
 
   /** Sends it persistent (`true`, the default argument) or not, whatever the client, decorator or URI say. */
   setDurable(durable = true): this {
-    if (typeof durable !== 'boolean') throw new TypeError(`setDurable() takes a boolean, got ${typeof durable}`);
+    checkDurable(durable);
     this.options.durable = durable;
     return this;
   }
 
   /** JMS priority, an integer 0–9 (brokers default to 4); throws a `RangeError` otherwise. */
   setPriority(priority: number): this {
-    if (!Number.isInteger(priority) || priority < 0 || priority > 9) {
-      throw new RangeError(`setPriority() takes an integer from 0 to 9 (JMS priority), got ${String(priority)}`);
-    }
+    checkPriority(priority);
     this.options.priority = priority;
     return this;
   }
 
   /** Milliseconds until the broker discards the message, a positive integer; throws a `RangeError` otherwise. */
   setTimeToLive(milliseconds: number): this {
-    if (!Number.isInteger(milliseconds) || milliseconds <= 0) {
-      throw new RangeError(`setTimeToLive() takes a positive whole number of milliseconds, got ${String(milliseconds)}`);
-    }
+    checkTimeToLive(milliseconds);
     this.options.timeToLive = milliseconds;
     return this;
   }
 
   /**
    * Adds headers (merged over those set before). Values must be strings, and headers the transport
-   * sets itself (`destination`, `persistent`, `priority`, `expires`, `correlation-id`, …) are
+   * sets or trusts itself (`destination`, `persistent`, `priority`, `expires`, `correlation-id`,
+   * `content-type`, `nestjsMessageId`, `nestjsReply`, `_AMQ_DUPL_ID`, `traceparent`, …) are
    * refused with a `TypeError`.
    */
   setHeaders(headers: Readonly<StompHeaders>): this {
-    for (const [name, value] of Object.entries(headers ?? {})) {
-      if (typeof value !== 'string') throw new TypeError(`header '${name}' must be a string, got ${typeof value}`);
-      if (RESERVED_HEADERS.has(name)) {
-        throw new TypeError(`header '${name}' is set by the transport; use the builder's own setter or option for it`);
-      }
-    }
+    checkHeaders(headers ?? {});
     this.options.headers = { ...this.options.headers, ...headers };
     return this;
   }
 
   /** The `correlation-id` header, a non-empty string; for events (requests get their own). */
   setCorrelationId(correlationId: string): this {
-    if (typeof correlationId !== 'string' || correlationId === '') throw new TypeError('setCorrelationId() takes a non-empty string');
+    checkCorrelationId(correlationId);
     this.options.correlationId = correlationId;
     return this;
   }

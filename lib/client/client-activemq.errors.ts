@@ -34,3 +34,33 @@ export class ActiveMQConnectionLostError extends Error {
     this.name = 'ActiveMQConnectionLostError';
   }
 }
+
+/** `emit()` or `send()` on a client after `close()`: nothing was sent. `connect()` opens it again. */
+export class ActiveMQClientClosedError extends Error {
+  /**
+   * Names what was refused.
+   *
+   * @param what The refused call, e.g. `emit('orders.placed')`.
+   */
+  constructor(what: string) {
+    super(`${what} refused: the client is closed (close() was called); nothing was sent. Call connect() to open it again`);
+    this.name = 'ActiveMQClientClosedError';
+  }
+}
+
+/** A payload the serializer could not turn into a message body (a circular structure, a BigInt): nothing was sent. */
+export class ActiveMQSerializationError extends TypeError {
+  /**
+   * Names the pattern and what the serializer said.
+   *
+   * @param pattern The pattern the payload was for.
+   * @param cause What the serializer or `JSON.stringify` threw.
+   */
+  constructor(
+    readonly pattern: string,
+    cause: unknown,
+  ) {
+    super(`the payload for '${pattern}' cannot be serialized: ${cause instanceof Error ? cause.message : String(cause)}; nothing was sent`, { cause });
+    this.name = 'ActiveMQSerializationError';
+  }
+}

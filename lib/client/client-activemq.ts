@@ -9,15 +9,17 @@ import { checkTracingOption, loadTracing, type EndSpan, type MessageTracing } fr
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
 import type { StompConnection } from '../stomp/connection.js';
 import type { StompHeaders } from '../stomp/frame.js';
-import { connectToFirst, type StartupPolicy } from '../stomp/connector.js';
+import { connectToFirst } from '../stomp/connector.js';
 import { logAttempt, reconnect, reconnectPolicyOf, watchPrimary, type ReconnectPolicy } from '../stomp/reconnect-policy.js';
 import { stampMessageId } from '../producer/acknowledgements.js';
-import type { StompError } from '../stomp/errors.js';
+import { StompBrokerError, StompEncodeError, type StompError } from '../stomp/errors.js';
+import { checkFrameLimits } from '../stomp/encoder.js';
+import { DEFAULT_STOMP_LIMITS, type StompLimits } from '../stomp/frame.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
 import type { ActiveMQUriOptions } from '../uri/uri-options.js';
-import { ActiveMQConnectionLostError } from './client-activemq.errors.js';
+import { ActiveMQClientClosedError, ActiveMQConnectionLostError, ActiveMQSerializationError } from './client-activemq.errors.js';
 import { sendContext, type SendContext } from '../decorators/send-context.js';
-import { AcknowledgedSender, windowBytes, type ConfirmationStrategy } from '../producer/acknowledged-sender.js';
+import { AcknowledgedSender, isConnectionLoss, windowBytes, type ConfirmationStrategy } from '../producer/acknowledged-sender.js';
 import type { SendOutcome } from '../producer/acknowledgements.js';
 import { ConfirmationWindow } from '../producer/confirmation-window.js';
 import { SendInDoubtError } from '../producer/errors.js';
@@ -77,6 +79,10 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private reconnecting: Promise<StompConnection> | undefined;
   private readonly reconnectPolicy: ReconnectPolicy;
   private closing = false;
+  /** Set by `close()`, cleared by `connect()`: a closed client refuses sends instead of reconnecting. */
+  private closed = false;
+  /** What the broker takes in one frame, checked before a message is written or admitted to the window. */
+  private readonly frameLimits: StompLimits;
   private sentIds = 0;
   /** With `trackMessages=true`: the latest fire-and-forget sends, up to `maxCacheSize` bytes, re-sent after a reconnection. */
   private readonly tracked: { messages: OutgoingMessage[]; bytes: number; limit: number } | undefined;
@@ -86,6 +92,8 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private readonly counters = { sent: 0, failed: 0, confirmed: 0, requests: 0, replies: 0, requestsFailed: 0, reconnections: 0 };
   private currentStatus: ActiveMQStatus = ActiveMQStatus.DISCONNECTED;
   private tracing: MessageTracing | undefined;
+  /** Why the latest connection ended or could not be opened: the cause of a send that found none. */
+  private lastFailure: unknown;
 
   /** Checks the options and the URI at once (an unknown or invalid one throws); connects on first use. */
   constructor(protected readonly options: ActiveMQClientOptions = {}) {
@@ -99,6 +107,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     }
     this.clientSendLayer = { ...this.settings.codeOptions, durable: options.durable };
     this.reconnectPolicy = reconnectPolicyOf(this.settings.options);
+    this.frameLimits = { ...DEFAULT_STOMP_LIMITS, ...this.settings.brokers[0]?.limits };
     if (this.settings.options.trackMessages) this.tracked = { messages: [], bytes: 0, limit: this.settings.options.maxCacheSize ?? 131_072 };
     this.messageSerializer = options.serializer ?? bodyOnlySerializer;
     this.replies = new ReplyRouter(options.deserializer ?? bodyAsIsDeserializer);
@@ -124,10 +133,11 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     if (this.connection && !this.connection.isClosed) return this.connection;
     if (this.reconnecting) return this.reconnecting;
     this.closing = false;
+    this.closed = false;
     this.connecting ??= loadTracing(this.options.tracing)
       .then((tracing) => {
         this.tracing = tracing;
-        return this.open(this.settings.startup);
+        return this.openFirst();
       })
       .finally(() => (this.connecting = undefined));
     return this.connecting;
@@ -135,6 +145,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
 
   /** Waits (up to `closeTimeout`) for outstanding confirmations, fails the requests still waiting, then DISCONNECTs. */
   async close(): Promise<void> {
+    this.closed = true;
     if (this.acknowledged && (this.connection || this.reconnecting)) await this.flushWithin(this.options.closeTimeout ?? 10_000);
     this.closing = true;
     await this.reconnecting?.catch(() => undefined);
@@ -231,7 +242,37 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     this.events.on(event, callback as (...args: unknown[]) => void);
   }
 
+  /**
+   * Request/reply. `requestTimeout` bounds the whole request from the call: the wait for a
+   * connection being (re-)established as well as the wait for the reply.
+   */
+  override send<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
+    if (pattern === null || pattern === undefined || data === null || data === undefined) return super.send(pattern, data);
+    return new Observable<TResult>((observer) => {
+      const startedAt = performance.now();
+      let cancel: (() => void) | undefined;
+      let unsubscribed = false;
+      this.connectWithin(this.requestTimeout, 'requestTimeout', () => `send('${this.patternName(pattern)}')`).then(
+        () => {
+          if (unsubscribed) return;
+          const remaining = Math.max(1, Math.ceil(this.requestTimeout - (performance.now() - startedAt)));
+          cancel = this.request(this.packetOf(pattern, data), this.createObserver(observer), remaining);
+        },
+        (error: unknown) => observer.error(error),
+      );
+      return () => {
+        unsubscribed = true;
+        cancel?.();
+      };
+    });
+  }
+
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    return this.request(packet, callback, this.requestTimeout);
+  }
+
+  /** Writes one request on the open connection; its reply (or its failure) reaches `callback`, within `timeout` ms. */
+  private request(packet: ReadPacket, callback: (packet: WritePacket) => void, timeout: number): () => void {
     const connection = this.connection;
     if (!connection || connection.isClosed) {
       callback({ err: new ActiveMQConnectionLostError('the connection is not open') });
@@ -241,8 +282,9 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     let message;
     try {
       // A request outlives its caller's patience only as waste: non-durable unless the record says so.
-      message = buildOutgoingMessage(pattern, packet.data, this.messageSerializer, { durable: false });
+      message = this.build(pattern, packet.data, { durable: false });
     } catch (err) {
+      this.counters.requestsFailed++;
       callback({ err });
       return () => {};
     }
@@ -256,10 +298,11 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
         if (reply.err !== undefined || reply.isDisposed) endSpan?.(reply.err);
         callback(reply);
       },
+      timeout,
       this.requestTimeout,
     );
     const headers: StompHeaders = {
-      expires: String(Date.now() + this.requestTimeout),
+      expires: String(Date.now() + timeout),
       ...message.headers,
       'reply-to': this.replyTo,
       'correlation-id': correlationId,
@@ -279,10 +322,16 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   override emit<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
     if (pattern === null || pattern === undefined || data === null || data === undefined) return super.emit(pattern, data);
     // NestJS 12 builds packets through createPacket() (it runs the dispatch hook); NestJS 11 has none.
-    const packet = (this as unknown as { createPacket?: (p: unknown, d: unknown) => ReadPacket }).createPacket?.(pattern, data) ?? { pattern, data };
+    const packet = this.packetOf(pattern, data);
     const sent = this.dispatchEvent<TResult>(packet);
-    sent.catch(() => undefined); // reported to subscribers; never an unhandled rejection when nobody listens
+    let observed = false;
+    // Reported to subscribers; never an unhandled rejection. A failure nobody subscribed to in time
+    // (fire-and-forget) is logged, so that it is never silent.
+    sent.catch((error: unknown) => {
+      if (!observed) this.logger.error(`emit('${this.patternName(pattern)}') failed and nobody subscribed to its result: ${(error as Error).message ?? String(error)}`);
+    });
     return new Observable<TResult>((subscriber) => {
+      observed = true;
       sent.then(
         (value) => {
           subscriber.next(value);
@@ -296,7 +345,6 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
     const startedAt = performance.now();
     const context = sendContext.getStore();
-    const connection = this.connection && !this.connection.isClosed ? this.connection : await this.connectForSend();
     const record = recordOptionsOf(packet.data);
     const { mode, durable } = resolveSendMode({
       record: { durable: record.durable },
@@ -305,11 +353,20 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       uri: this.settings.uriOptions,
       inTransaction: context?.transactionScope !== undefined,
     });
-    const message = buildOutgoingMessage(this.normalizePattern(packet.pattern as MsPattern), packet.data, this.messageSerializer, {
-      durable,
-      priority: context?.options?.priority,
-      timeToLive: context?.options?.timeToLive,
-    });
+    let message: OutgoingMessage;
+    let connection: StompConnection;
+    try {
+      // Built (and checked against the broker's frame limits) before anything waits.
+      message = this.build(this.normalizePattern(packet.pattern as MsPattern), packet.data, {
+        durable,
+        priority: context?.options?.priority,
+        timeToLive: context?.options?.timeToLive,
+      });
+      connection = this.connection && !this.connection.isClosed && !this.closed ? this.connection : await this.connectForSend(() => `emit('${this.patternName(packet.pattern)}')`);
+    } catch (error) {
+      this.counters.failed++;
+      throw error;
+    }
     const endSpan = this.tracing?.startSend(message.destination, message.headers, 'publish');
     try {
       await this.sendIn(mode, connection, message, startedAt, context);
@@ -346,7 +403,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
    */
   private async sendBlocking(connection: StompConnection, message: OutgoingMessage): Promise<void> {
     stampMessageId(message.headers, () => this.nextMessageId(), this.settings.options.duplicateDetection ?? false);
-    for (let current = connection; ;) {
+    for (let current = connection, refusals = 0; ;) {
       try {
         await current.request('SEND', message.headers, message.body, this.callTimeout);
         return;
@@ -354,22 +411,65 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
         if (error instanceof StompTimeoutError) {
           throw new SendInDoubtError(`no receipt for a send to ${message.destination} within ${this.callTimeout} ms: the broker may or may not have it`, { cause: error });
         }
-        if (!current.isClosed || !this.reconnectPolicy.enabled || this.closing) throw error;
-        current = await this.connectForSend();
+        // Written again only after a lost connection; never after the broker refused this frame.
+        if (!current.isClosed || !isConnectionLoss(error) || error instanceof StompEncodeError || !this.reconnectPolicy.enabled || this.closing) throw error;
+        // An ERROR naming no receipt may be about this frame: once more, but not twice (no loop).
+        const reason = current.closeReason;
+        if (reason instanceof StompBrokerError && ++refusals >= 2) {
+          throw new SendInDoubtError(
+            `the broker ended the connection with an ERROR (${reason.brokerMessage}) twice while a send to ${message.destination} waited for its receipt: not written again; it may or may not have been stored`,
+            { cause: reason },
+          );
+        }
+        current = await this.connectForSend(() => `a send to ${message.destination}`);
       }
     }
   }
 
-  /** The connection, waiting up to `sendWait` if it is being re-established. */
-  private connectForSend(): Promise<StompConnection> {
+  /** The connection for a send, waiting up to `sendWait` if it is being (re-)established; refused once closed. */
+  private connectForSend(what: () => string): Promise<StompConnection> {
+    return this.connectWithin(this.reconnectPolicy.sendWait, 'timeout', what);
+  }
+
+  /**
+   * The open connection, or the one being opened, for at most `wait` ms (`option` names the setting
+   * in the error). A closed client refuses at once, without reconnecting.
+   */
+  private connectWithin(wait: number, option: string, what: () => string): Promise<StompConnection> {
+    if (this.closed) return Promise.reject(new ActiveMQClientClosedError(what()));
+    if (this.connection && !this.connection.isClosed) return Promise.resolve(this.connection);
     const connecting = this.connect();
-    if (!this.reconnecting) return connecting;
-    const wait = this.reconnectPolicy.sendWait;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ActiveMQConnectionLostError(`the connection was not re-established within ${wait} ms (timeout); nothing was sent`)), wait);
+      timer = setTimeout(
+        () => reject(new ActiveMQConnectionLostError(`${what()}: no connection to the broker within ${wait} ms (${option}); nothing was sent`, { cause: this.lastFailure })),
+        wait,
+      );
     });
     return Promise.race([connecting, expired]).finally(() => clearTimeout(timer));
+  }
+
+  /** The message for `data`, checked against the broker's frame limits; a payload that cannot be serialized is an error naming the pattern. */
+  private build(pattern: string, data: unknown, defaults: Parameters<typeof buildOutgoingMessage>[3]): OutgoingMessage {
+    let message: OutgoingMessage;
+    try {
+      message = buildOutgoingMessage(pattern, data, this.messageSerializer, defaults);
+    } catch (error) {
+      if (error instanceof TypeError || error instanceof RangeError) throw new ActiveMQSerializationError(pattern, error);
+      throw error;
+    }
+    // Id, receipt or transaction, reply-to, correlation id and expiry may still be added.
+    checkFrameLimits('SEND', message.headers, message.body, this.frameLimits, 5);
+    return message;
+  }
+
+  /** NestJS 12 builds packets through createPacket() (it runs the dispatch hook); NestJS 11 has none. */
+  private packetOf(pattern: unknown, data: unknown): ReadPacket {
+    return (this as unknown as { createPacket?: (p: unknown, d: unknown) => ReadPacket }).createPacket?.(pattern, data) ?? { pattern, data };
+  }
+
+  private patternName(pattern: unknown): string {
+    return typeof pattern === 'string' ? pattern : this.normalizePattern(pattern as MsPattern);
   }
 
   /** Keeps a fire-and-forget send for re-sending after a reconnection (Classic's `trackMessages`), the oldest dropped beyond `maxCacheSize` bytes. */
@@ -388,10 +488,10 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   /** This client's transaction in the current scope, begun on first use. */
   private transactionIn(context: SendContext): Promise<ActiveMQTransaction> {
     return context.transactionScope!.transactionFor(this, async () =>
-      ActiveMQTransaction.begin(await this.connect(), this.callTimeout, async (transaction, pattern, data) => {
+      ActiveMQTransaction.begin(await this.connectForSend(() => 'a transaction'), this.callTimeout, async (transaction, pattern, data) => {
         // The same precedence as every send; inside a transaction only durability is left to decide.
         const { durable } = resolveSendMode({ record: recordOptionsOf(data), decorator: context.options, client: this.clientSendLayer, inTransaction: true });
-        const message = buildOutgoingMessage(this.normalizePattern(pattern), data, this.messageSerializer, {
+        const message = this.build(this.normalizePattern(pattern), data, {
           durable,
           priority: context.options?.priority,
           timeToLive: context.options?.timeToLive,
@@ -414,41 +514,87 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     return this.settings.options.callTimeout ?? 30_000;
   }
 
-  private async open(startup: StartupPolicy | ReconnectPolicy): Promise<StompConnection> {
-    if (!('sendWait' in startup)) this._status$.next(ActiveMQStatus.CONNECTING);
+  /** The first connection, as the start-up policy says. */
+  private async openFirst(): Promise<StompConnection> {
+    this._status$.next(ActiveMQStatus.CONNECTING);
     let connection: StompConnection | undefined;
     try {
-      connection =
-        'sendWait' in startup
-          ? await reconnect(
-              this.settings.brokers,
-              startup,
-              () => this.closing,
-              (attempt) => logAttempt(this.logger, attempt),
-            )
-          : await connectToFirst(this.settings.brokers, startup);
-      await connection.subscribe(this.replyTo, (reply) => this.replies.route(reply));
+      connection = await connectToFirst(this.settings.brokers, this.settings.startup);
+      await this.prepare(connection, false);
     } catch (error) {
       connection?.destroy();
+      this.lastFailure = error;
       this._status$.next(ActiveMQStatus.DISCONNECTED);
       throw error;
     }
-    const opened = connection;
-    opened.once('close', (error: StompError | undefined) => this.onClosed(opened, error));
-    // Unconfirmed sends go first, in their order; new sends wait on `reconnecting` until then.
-    const resent = (await this.acknowledged?.resend(opened)) ?? 0;
+    if (connection.isClosed && connection.closeReason && this.reconnectPolicy.enabled && !this.closing) {
+      // Lost right after it opened: this call fails (it has no connection to give), and the loss is
+      // handled like any other, in the background; sends wait for it as they would.
+      this.logger.warn(`lost the connection to ${connection.broker} as it opened: ${connection.closeReason.message}; reconnecting`);
+      void this.startReopening().catch(() => undefined);
+      throw connection.closeReason;
+    }
+    if (connection.isClosed) {
+      this._status$.next(ActiveMQStatus.DISCONNECTED);
+      throw connection.closeReason ?? new ActiveMQConnectionLostError(`the connection to ${connection.broker} ended while it was being opened`);
+    }
+    return this.adopt(connection);
+  }
+
+  /**
+   * Re-establishes a lost connection: reconnects, opens the reply queue and re-sends what is
+   * unconfirmed; a connection lost during that is given up and the next one tried, so that the
+   * client never reports `connected` over a dead connection.
+   */
+  private async reopen(): Promise<StompConnection> {
+    for (;;) {
+      const connection = await reconnect(
+        this.settings.brokers,
+        this.reconnectPolicy,
+        () => this.closing,
+        // The first attempt's warning is the loss's own line (onClosed); later ones are debug.
+        (attempt) => attempt > 1 && logAttempt(this.logger, attempt),
+      );
+      try {
+        await this.prepare(connection, true);
+      } catch (error) {
+        connection.destroy();
+        this.lastFailure = error;
+      }
+      if (this.closing) {
+        connection.destroy();
+        throw new ActiveMQConnectionLostError('the client was closed while reconnecting');
+      }
+      if (!connection.isClosed) {
+        this.counters.reconnections++;
+        this.logger.log(`reconnected to ${connection.broker}`);
+        return this.adopt(connection);
+      }
+      this.lastFailure = connection.closeReason;
+      this.logger.debug?.(`the connection to ${connection.broker} ended while it was being prepared (${connection.closeReason?.message ?? 'closed'}); reconnecting again`);
+    }
+  }
+
+  /** Opens the reply queue, then writes what is unconfirmed, in its order; new sends wait on `reconnecting` until then. */
+  private async prepare(connection: StompConnection, reconnected: boolean): Promise<void> {
+    await connection.subscribe(this.replyTo, (reply) => this.replies.route(reply));
+    const resent = (await this.acknowledged?.resend(connection)) ?? 0;
     if (resent) this.logger.log(`re-sent ${resent} unconfirmed messages after reconnecting`);
-    if (this.tracked && this.tracked.messages.length > 0 && 'sendWait' in startup) {
+    if (this.tracked && this.tracked.messages.length > 0 && reconnected) {
       const replay = this.tracked.messages;
       this.logger.log(`re-sent ${replay.length} tracked fire-and-forget messages after reconnecting (trackMessages)`);
-      for (const message of replay) await opened.writeFrame('SEND', message.headers, message.body).catch(() => undefined);
+      for (const message of replay) await connection.writeFrame('SEND', message.headers, message.body).catch(() => undefined);
     }
-    this.connection = opened;
-    if ('sendWait' in startup) this.counters.reconnections++;
+  }
+
+  /** Makes an open, prepared connection the client's, in one synchronous step. */
+  private adopt(connection: StompConnection): StompConnection {
+    this.connection = connection;
+    connection.once('close', (error: StompError | undefined) => this.onClosed(connection, error));
     this._status$.next(ActiveMQStatus.CONNECTED);
-    this.emitEvent('connect', opened.broker);
-    watchPrimary(this.settings.brokers, opened, this.reconnectPolicy, (primary) => void this.moveTo(primary, opened));
-    return opened;
+    this.emitEvent('connect', connection.broker);
+    watchPrimary(this.settings.brokers, connection, this.reconnectPolicy, (primary) => void this.moveTo(primary, connection));
+    return connection;
   }
 
   /**
@@ -478,26 +624,43 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   }
 
   private onClosed(connection: StompConnection, error: StompError | undefined): void {
-    if (this.connection !== connection && this.connection !== undefined) return;
+    if (this.connection !== connection) return;
     this.connection = undefined;
+    this.lastFailure = error;
     this.replies.failAll(
       new ActiveMQConnectionLostError(`the connection to ${connection.broker} ended before the reply arrived${error ? `: ${error.message}` : ''}`, { cause: error }),
     );
     this._status$.next(this.closing ? ActiveMQStatus.CLOSED : ActiveMQStatus.DISCONNECTED);
     this.emitEvent('disconnect', error);
-    if (error && !this.closing) this.emitEvent('error', error);
     if (!error || this.closing) return;
+    // One line for the loss, with its reason; `error` listeners get the error itself.
+    if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
     if (!this.reconnectPolicy.enabled) {
+      this.logger.warn(`lost the connection to ${connection.broker}: ${error.message}; not reconnecting (reconnection is off)`);
       this.acknowledged?.failAll(error);
       return;
     }
+    this.logger.warn(`lost the connection to ${connection.broker}: ${error.message}; reconnecting`);
+    void this.startReopening().catch(() => undefined);
+  }
+
+  /** Reconnects in the background; `reconnecting` is that attempt while it lasts (sends wait on it). */
+  private startReopening(): Promise<StompConnection> {
     this._status$.next(ActiveMQStatus.RECONNECTING);
-    this.reconnecting = this.open(this.reconnectPolicy).finally(() => (this.reconnecting = undefined));
-    this.reconnecting.catch((failure: Error) => {
-      this.logger.error(failure.message);
+    const reopening = this.reopen();
+    this.reconnecting = reopening;
+    const done = () => {
+      if (this.reconnecting === reopening) this.reconnecting = undefined;
+    };
+    reopening.then(done, (failure: Error) => {
+      done();
+      this.lastFailure = failure;
       this.acknowledged?.failAll(failure);
       this._status$.next(this.closing ? ActiveMQStatus.CLOSED : ActiveMQStatus.DISCONNECTED);
+      // Closing while reconnecting is what was asked for, not an error.
+      if (!this.closing) this.logger.error(failure.message);
     });
+    return reopening;
   }
 
   private emitEvent<K extends keyof ActiveMQEvents>(event: K, ...args: Parameters<ActiveMQEvents[K]>): void {

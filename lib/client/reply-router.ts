@@ -27,11 +27,15 @@ export class ReplyRouter {
     return this.pending.size;
   }
 
-  /** Waits for the reply to a new request; after `timeoutMs` the callback gets an `ActiveMQRequestTimeoutError`. */
-  register(pattern: string, callback: (packet: WritePacket) => void, timeoutMs: number): string {
+  /**
+   * Waits for the reply to a new request; after `timeoutMs` the callback gets an
+   * `ActiveMQRequestTimeoutError` that names `reportedMs` (the whole request's allowance, of which
+   * `timeoutMs` is what was left once it could be written).
+   */
+  register(pattern: string, callback: (packet: WritePacket) => void, timeoutMs: number, reportedMs = timeoutMs): string {
     const correlationId = randomUUID();
     const timer = setTimeout(() => {
-      if (this.pending.delete(correlationId)) callback({ err: new ActiveMQRequestTimeoutError(pattern, timeoutMs) });
+      if (this.pending.delete(correlationId)) callback({ err: new ActiveMQRequestTimeoutError(pattern, reportedMs) });
     }, timeoutMs);
     this.pending.set(correlationId, { pattern, callback, timer });
     return correlationId;

@@ -1,5 +1,7 @@
 import { Inject, Module, type DynamicModule, type FactoryProvider, type InjectionToken, type ModuleMetadata, type OptionalFactoryDependency, type Provider } from '@nestjs/common';
 import { ClientActiveMQ, type ActiveMQClientOptions } from '../client/client-activemq.js';
+import { InvalidUriError } from '../uri/errors.js';
+import { unsetUriProblem } from '../uri/resolve-settings.js';
 
 /** `MessagingModule.forRoot()` options: a client's options, a name for a second connection, and scope. */
 export interface MessagingModuleOptions extends ActiveMQClientOptions {
@@ -44,25 +46,40 @@ export const InjectMessagingClient = (name?: string): ParameterDecorator & Prope
 @Module({})
 export class MessagingModule {
   /**
-   * Registers a client built from `options` now, so that a bad URI or option stops start-up.
+   * Registers a client built from `options` now, so that a bad URI or option stops start-up; the
+   * error's message starts with `MessagingModule.forRoot:`.
    *
-   * @param options A URI, or the client's options with `name` and `isGlobal`. Default: the embedded broker `vm://localhost`.
+   * @param options A URI, or the client's options with `name` and `isGlobal`. None: the embedded
+   *   broker `vm://localhost`. An argument that is there but undefined or empty (an unset
+   *   environment variable) is refused.
    */
-  static forRoot(options: string | MessagingModuleOptions = {}): DynamicModule {
+  static forRoot(options?: string | MessagingModuleOptions): DynamicModule;
+  // Rest parameters, to tell `forRoot()` (the embedded broker) from `forRoot(undefined)` (refused).
+  static forRoot(...args: [options?: string | MessagingModuleOptions]): DynamicModule {
+    const where = 'MessagingModule.forRoot';
+    // `forRoot(process.env.X)` with X unset must not mean "embedded", as `forRoot()` does.
+    if (args.length > 0) refuseUnsetUri(where, args[0], 'the URI argument is', 'call forRoot() with no argument');
+    const [options = {}] = args;
     const { name, isGlobal, ...clientOptions } = typeof options === 'string' ? { uri: options } : options;
     // Checked now, so a bad URI or option stops start-up with its own message.
-    const client = new ClientActiveMQ(clientOptions);
+    const client = raisedIn(where, () => new ClientActiveMQ(clientOptions));
     return MessagingModule.build(name, isGlobal, { provide: getMessagingClientToken(name), useValue: client });
   }
 
-  /** Registers a client whose options (or URI) come from `useFactory`, with the providers listed in `inject`. */
+  /**
+   * Registers a client whose options (or URI) come from `useFactory`, with the providers listed in
+   * `inject`. A factory returning undefined, null or an empty URI is refused, as `forRoot` does.
+   */
   static forRootAsync(options: MessagingModuleAsyncOptions): DynamicModule {
+    const where = 'MessagingModule.forRootAsync';
     const provider: FactoryProvider<ClientActiveMQ> = {
       provide: getMessagingClientToken(options.name),
       inject: options.inject ?? [],
       useFactory: async (...args: unknown[]) => {
-        const resolved = await options.useFactory(...args);
-        return new ClientActiveMQ(typeof resolved === 'string' ? { uri: resolved } : resolved);
+        const resolved: unknown = await options.useFactory(...args);
+        refuseUnsetUri(where, resolved, 'useFactory returned', "return options without a 'uri' key");
+        const clientOptions = (typeof resolved === 'string' ? { uri: resolved } : resolved) as ActiveMQClientOptions;
+        return raisedIn(where, () => new ClientActiveMQ(clientOptions));
       },
     };
     return { ...MessagingModule.build(options.name, options.isGlobal, provider), imports: options.imports ?? [] };
@@ -81,5 +98,37 @@ export class MessagingModule {
       providers: [clientProvider, closer],
       exports: [token],
     };
+  }
+}
+
+/**
+ * Refuses what an unset environment variable gives where a URI belongs: `given` itself (a URI
+ * argument or a factory's result), or the `uri` key of options. Said here rather than by the
+ * client, so that the message names the registration.
+ */
+function refuseUnsetUri(where: string, given: unknown, lead: string, omit: string): void {
+  const isOptions = given !== null && typeof given === 'object';
+  if (isOptions && !('uri' in given)) return;
+  const problem = isOptions
+    ? unsetUriProblem((given as { uri?: unknown }).uri, `${where}: the key 'uri' is present but`, "leave the 'uri' key out")
+    : unsetUriProblem(given, `${where}: ${lead}`, omit);
+  if (problem) throw new InvalidUriError(problem);
+}
+
+/**
+ * Runs `build`; an error it throws keeps its class and properties, its message is prefixed with
+ * `where`, so that a start-up failure says which registration of the app is wrong.
+ */
+function raisedIn<T>(where: string, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof Error && !error.message.startsWith(where)) {
+      const original = error.message;
+      error.message = `${where}: ${original}`;
+      // V8 writes the stack's first line when `stack` is first read; if it was read already, mend it.
+      if (error.stack !== undefined && !error.stack.includes(error.message)) error.stack = error.stack.replace(original, error.message);
+    }
+    throw error;
   }
 }

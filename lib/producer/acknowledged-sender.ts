@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { OutgoingMessage } from '../client/outgoing-message.js';
 import type { StompConnection } from '../stomp/connection.js';
+import { StompBrokerError } from '../stomp/errors.js';
 import { stampMessageId } from './acknowledgements.js';
+import { SendInDoubtError } from './errors.js';
 import type { ConfirmationWindow, WindowEntry } from './confirmation-window.js';
 
 /**
@@ -26,6 +28,24 @@ interface Unconfirmed {
   readonly entry: WindowEntry;
   readonly message: OutgoingMessage;
   connection: StompConnection;
+  /** Connections the broker ended with an ERROR naming no receipt while this send was on them. */
+  refusals: number;
+}
+
+/**
+ * A send is written again after a connection the broker ended with an unmatched ERROR only once:
+ * the broker does not say which frame it refused, and one that is refused for what it is would
+ * otherwise be re-sent, refused and re-sent for ever.
+ */
+const MAX_REFUSALS = 2;
+
+/**
+ * True when `error` ended a request because its connection was lost (so the frame may be written
+ * again), false when the broker answered this very request with an ERROR (its receipt named):
+ * that send was refused, and a re-send would be refused too.
+ */
+export function isConnectionLoss(error: unknown): boolean {
+  return !(error instanceof StompBrokerError && error.receiptId !== undefined);
 }
 
 /** Estimated bytes a message takes in the window: its body and headers, as Artemis counts a packet. */
@@ -71,12 +91,17 @@ export class AcknowledgedSender {
     const admitted = this.window.admit(bytes);
     if (admitted) await admitted;
     const entry = this.window.track(messageId, message.destination, bytes, message.durable, startedAt);
-    const unconfirmed: Unconfirmed = { entry, message, connection };
+    const unconfirmed: Unconfirmed = { entry, message, connection, refusals: 0 };
     this.unconfirmed.set(entry.seq, unconfirmed);
     try {
       await this.write(unconfirmed);
     } catch (error) {
-      if (!(this.resendOnReconnect && connection.isClosed)) throw error;
+      if (!(this.resendOnReconnect && connection.isClosed)) {
+        // Refused before it was written (a frame past the broker's limits): it fails alone.
+        this.unconfirmed.delete(entry.seq);
+        this.window.fail([entry], error as Error);
+        throw error;
+      }
       // Admitted and tracked, but its connection died under it. If `resend` already ran for a new
       // connection without taking it, write it there now; otherwise the coming `resend` will.
       const current = this.current;
@@ -95,12 +120,30 @@ export class AcknowledgedSender {
   async resend(connection: StompConnection): Promise<number> {
     this.current = connection;
     let count = 0;
+    const refused: WindowEntry[] = [];
+    let reason: StompBrokerError | undefined;
     for (const unconfirmed of this.unconfirmed.values()) {
       if (unconfirmed.connection === connection || unconfirmed.entry.outcome) continue;
+      const lost = unconfirmed.connection.closeReason;
+      if (lost instanceof StompBrokerError && ++unconfirmed.refusals >= MAX_REFUSALS) {
+        refused.push(unconfirmed.entry);
+        this.unconfirmed.delete(unconfirmed.entry.seq);
+        reason = lost;
+        continue;
+      }
       unconfirmed.connection = connection;
       delete unconfirmed.message.headers['transaction'];
       await this.write(unconfirmed).catch(() => undefined); // a failure here is settled through its batch
       count++;
+    }
+    if (reason) {
+      this.window.fail(
+        refused,
+        new SendInDoubtError(
+          `the broker ended the connection with an ERROR (${reason.brokerMessage}) ${MAX_REFUSALS} times while this send was unconfirmed: not written again; it may or may not have been stored`,
+          { cause: reason },
+        ),
+      );
     }
     this.closeOpenBatch();
     return count;
@@ -137,7 +180,7 @@ export class AcknowledgedSender {
    * refusing the send) leaves them for `resend` when lost connections are re-established.
    */
   private settle(entries: readonly WindowEntry[], error: Error | undefined, connection?: StompConnection): void {
-    if (error && this.resendOnReconnect && connection?.isClosed) return;
+    if (error && this.resendOnReconnect && connection?.isClosed && isConnectionLoss(error)) return;
     for (const entry of entries) this.unconfirmed.delete(entry.seq);
     if (error) this.window.fail(entries, error);
     else this.window.confirm(entries);

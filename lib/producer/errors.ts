@@ -1,4 +1,4 @@
-/** A blocking send or a commit got no answer within `callTimeout`: the broker may or may not have it. */
+/** A blocking send or a commit got no answer (none within `callTimeout`, or its connection was lost first): the broker may or may not have it. */
 export class SendInDoubtError extends Error {
   /**
    * Describes one blocking send or commit left in doubt.
@@ -29,7 +29,7 @@ export class MessageTooLargeForWindowError extends RangeError {
   }
 }
 
-/** COMMIT or ABORT failed; for a COMMIT nothing of the transaction was stored. */
+/** COMMIT or ABORT failed for sure; for a COMMIT nothing of the transaction was stored. */
 export class TransactionError extends Error {
   /**
    * Describes a failed COMMIT or ABORT.

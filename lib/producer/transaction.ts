@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sendContext } from '../decorators/send-context.js';
 import type { StompConnection } from '../stomp/connection.js';
-import { StompTimeoutError } from '../stomp/errors.js';
+import { StompBrokerError, StompTimeoutError } from '../stomp/errors.js';
 import type { OutgoingMessage } from '../client/outgoing-message.js';
 import { SendInDoubtError, TransactionError } from './errors.js';
 
@@ -67,20 +67,32 @@ export class ActiveMQTransaction {
   /**
    * COMMIT, waiting up to `callTimeout` ms for the broker's receipt. `client.transaction()` and
    * `@Transactional()` commit for you when the call resolves. Rejects with {@link TransactionError}
-   * when the broker refuses (nothing was stored) or the transaction is no longer open, and with
-   * {@link SendInDoubtError} when the broker does not answer in time.
+   * when the broker refuses (nothing was stored), the connection was lost before COMMIT, or the
+   * transaction is no longer open, and with {@link SendInDoubtError} whenever the outcome is
+   * unknown: no answer in time, or the connection lost after COMMIT was written.
    */
   async commit(): Promise<void> {
     this.close('committing');
+    if (this.connection.isClosed) {
+      // COMMIT was never written: the broker rolls back a lost connection's transactions.
+      this.state = 'aborted';
+      throw new TransactionError(`transaction ${this.id} (${this.sends} messages) lost its connection before COMMIT; nothing of it was stored`, {
+        cause: this.connection.closeReason,
+      });
+    }
     try {
       await this.connection.commit(this.id, this.callTimeout);
       this.state = 'committed';
     } catch (error) {
       this.state = 'aborted';
-      if (error instanceof StompTimeoutError) {
-        throw new SendInDoubtError(`COMMIT of ${this.id} (${this.sends} messages) got no answer within ${this.callTimeout} ms: in doubt`, { cause: error });
+      // Only an ERROR that answers the COMMIT itself says it was refused. A timeout, a lost
+      // connection or an ERROR about something else leave the outcome unknown: the broker may
+      // have committed before the answer was lost, and a retry would store everything twice.
+      if (error instanceof StompBrokerError && error.receiptId !== undefined) {
+        throw new TransactionError(`COMMIT of ${this.id} (${this.sends} messages) was refused: ${error.message}; nothing of it was stored`, { cause: error });
       }
-      throw new TransactionError(`COMMIT of ${this.id} (${this.sends} messages) failed: ${(error as Error).message}; nothing of it was stored`, { cause: error });
+      const why = error instanceof StompTimeoutError ? `got no answer within ${this.callTimeout} ms` : `lost its answer (${(error as Error).message})`;
+      throw new SendInDoubtError(`COMMIT of ${this.id} (${this.sends} messages) ${why}: in doubt, the broker may or may not have stored it`, { cause: error });
     }
   }
 

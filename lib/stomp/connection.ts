@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { encodeFrame, HEARTBEAT_EOL } from './encoder.js';
 import { StompAuthenticationError, StompBrokerError, StompConnectionClosedError, StompError, StompHeartbeatTimeoutError, StompParseError, StompTimeoutError } from './errors.js';
-import type { StompClientCommand, StompFrame, StompHeaders, StompLimits } from './frame.js';
+import { DEFAULT_STOMP_LIMITS, type StompClientCommand, type StompFrame, type StompHeaders, type StompLimits } from './frame.js';
 import { StompParser } from './parser.js';
 import { negotiateHeartbeat, type HeartbeatIntervals } from './heartbeat.js';
 
@@ -45,7 +45,10 @@ export interface StompConnectionOptions {
   readonly stream?: () => Duplex;
   /** Milliseconds allowed from the socket opening to CONNECTED. Default 10000. */
   readonly connectTimeout?: number;
-  /** Parser limits for frames from the broker. */
+  /**
+   * The broker's frame limits: frames from the broker past them are refused by the parser, and
+   * frames to it past them are refused before they are written (defaults: ActiveMQ Classic's).
+   */
   readonly limits?: Partial<StompLimits>;
 }
 
@@ -58,6 +61,13 @@ export interface StompSubscribeOptions {
   readonly ack?: StompAckMode;
   /** Extra SUBSCRIBE headers, e.g. `activemq.prefetchSize`. */
   readonly headers?: StompHeaders;
+  /**
+   * Takes each MESSAGE of this subscription whose body passes `maxBodyBytes`, with its headers and
+   * an empty body; the body is read past, not kept, and the messages behind it come as usual. The
+   * subscriber must settle it (NACK it, so that the broker dead-letters it). Without this, such a
+   * MESSAGE fails the connection with a `BODY_TOO_LARGE` parse error.
+   */
+  readonly onOversize?: StompMessageHandler;
 }
 
 /** A live subscription; MESSAGE frames for it reach its handler. */
@@ -118,8 +128,12 @@ export class StompConnection extends EventEmitter {
 
   private readonly socket: Duplex;
   private readonly parser: StompParser;
+  /** What the broker accepts: checked on every frame written. */
+  private readonly limits: StompLimits;
   private readonly receipts = new Map<string, PendingReceipt>();
   private readonly subscriptions = new Map<string, StompMessageHandler>();
+  /** The `onOversize` of the subscriptions that have one. */
+  private readonly oversizeHandlers = new Map<string, StompMessageHandler>();
   private nextReceipt = 0;
   private nextSubscription = 0;
   private corked = false;
@@ -141,7 +155,8 @@ export class StompConnection extends EventEmitter {
     super();
     this.broker = options.stream ? `vm://${options.host}` : `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.parser = new StompParser({ frame: (frame) => this.onFrame(frame), heartbeat: () => this.emit('heartbeat') }, options.limits);
+    this.limits = { ...DEFAULT_STOMP_LIMITS, ...options.limits };
+    this.parser = new StompParser({ frame: (frame) => this.onFrame(frame), heartbeat: () => this.emit('heartbeat'), oversize: (frame) => this.onOversize(frame) }, options.limits);
     this.socket = options.stream ? options.stream() : openSocket(options);
     if (this.socket instanceof net.Socket) this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -168,6 +183,20 @@ export class StompConnection extends EventEmitter {
     return this.batches;
   }
 
+  /** The frame limits of the broker, as configured: what it takes from this connection. */
+  get frameLimits(): StompLimits {
+    return this.limits;
+  }
+
+  /**
+   * Why the connection ended (or is ending), once it has: a {@link StompBrokerError} when the broker sent an ERROR
+   * that named no receipt (it refused something and closed), a {@link StompConnectionClosedError}
+   * when the connection was lost; `undefined` while open or after a requested close.
+   */
+  get closeReason(): StompError | undefined {
+    return this.isClosed ? this.closeError : undefined;
+  }
+
   /** True once the connection is closed or closing: nothing more can be sent. */
   get isClosed(): boolean {
     return this.closing || this.ended;
@@ -190,10 +219,12 @@ export class StompConnection extends EventEmitter {
     const id = `sub-${++this.nextSubscription}`;
     const ack = options.ack ?? 'auto';
     this.subscriptions.set(id, handler);
+    if (options.onOversize) this.oversizeHandlers.set(id, options.onOversize);
     try {
       await this.request('SUBSCRIBE', { ...options.headers, id, destination, ack });
     } catch (error) {
       this.subscriptions.delete(id);
+      this.oversizeHandlers.delete(id);
       throw error;
     }
     return {
@@ -203,6 +234,7 @@ export class StompConnection extends EventEmitter {
       unsubscribe: async () => {
         await this.request('UNSUBSCRIBE', { id });
         this.subscriptions.delete(id);
+        this.oversizeHandlers.delete(id);
       },
     };
   }
@@ -243,7 +275,12 @@ export class StompConnection extends EventEmitter {
    */
   writeFrame(command: StompClientCommand, headers: StompHeaders = EMPTY_HEADERS, body?: Buffer | string): Promise<void> {
     if (this.isClosed) return Promise.reject(this.closedError());
-    const frame = encodeFrame(command, headers, body);
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(command, headers, body, this.limits);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.write(frame) ? RESOLVED : this.whenDrained();
   }
 
@@ -251,7 +288,12 @@ export class StompConnection extends EventEmitter {
   request(command: StompClientCommand, headers: StompHeaders, body?: Buffer | string, timeout?: number): Promise<StompFrame> {
     if (this.isClosed) return Promise.reject(this.closedError());
     const receipt = String(++this.nextReceipt);
-    const frame = encodeFrame(command, { ...headers, receipt }, body);
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(command, { ...headers, receipt }, body, this.limits);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise<StompFrame>((resolve, reject) => {
       const pending: PendingReceipt = { resolve, reject, timer: undefined };
       if (timeout !== undefined && timeout > 0) {
@@ -344,7 +386,14 @@ export class StompConnection extends EventEmitter {
         }
         this.server = frame.headers['server'] ?? '';
         this.session = frame.headers['session'] ?? '';
-        this.heartbeat = negotiateHeartbeat([outgoing, incoming], frame.headers['heart-beat']);
+        try {
+          this.heartbeat = negotiateHeartbeat([outgoing, incoming], frame.headers['heart-beat']);
+        } catch (refused) {
+          const error = new StompConnectionClosedError(`${this.broker} answered CONNECT with an unusable heart-beat: ${(refused as Error).message}`);
+          settle(error);
+          this.fail(error);
+          return;
+        }
         this.startHeartbeats();
         settle(undefined);
       };
@@ -440,6 +489,20 @@ export class StompConnection extends EventEmitter {
         throw error;
       }
     }
+  }
+
+  /**
+   * A frame over `maxBodyBytes`, its body not read yet: a MESSAGE of a subscription that takes
+   * them goes there, and the parser skips its body. Anything else stays fatal: a frame the broker
+   * sends only once (an ERROR, a RECEIPT) cannot be skipped unseen, and a MESSAGE nobody takes
+   * would stay unsettled.
+   */
+  private onOversize(frame: StompFrame): boolean {
+    if (frame.command !== 'MESSAGE' || this.connectedFrame) return false;
+    const handler = this.oversizeHandlers.get(frame.headers['subscription'] ?? '');
+    if (!handler) return false;
+    handler(frame);
+    return true;
   }
 
   private onFrame(frame: StompFrame): void {

@@ -5,16 +5,30 @@ import { StompAuthenticationError, StompConnectionClosedError, StompEncodeError,
 export interface StartupPolicy {
   /** Further rounds over the brokers after the first; -1 retries for ever. Default 0. */
   readonly retries?: number;
-  /** Milliseconds before the first retry. Default 1000. */
+  /** Milliseconds before the first retry. Default 100, as for reconnections. */
   readonly initialDelay?: number;
   /** Multiplier of the delay after each round. Default 2. */
   readonly multiplier?: number;
   /** Longest delay. Default 30000. */
   readonly maxDelay?: number;
+  /**
+   * Called before each retry, so that a slow start-up is visible: `retry` counts from 1, `delay`
+   * is the wait before it in ms, `error` is why the round before failed.
+   */
+  readonly onRetry?: (retry: number, delay: number, error: unknown) => void;
 }
 
-/** No broker of the list could be reached within the start-up policy. */
+/**
+ * No broker of the list could be reached within the start-up policy. `code` is the network
+ * error's (`ECONNREFUSED`, `ENOTFOUND`, …) when the last attempt failed with one, as on Nest's own
+ * transports.
+ */
 export class BrokerUnreachableError extends StompConnectionClosedError {}
+
+/** `host:port` of each broker, for messages. */
+export function brokerList(brokers: readonly StompConnectionOptions[]): string {
+  return brokers.map((b) => (b.stream ? `vm://${b.host}` : `${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}`)).join(', ');
+}
 
 /**
  * Connects to the first broker of `brokers` that answers, trying them in order, for
@@ -24,10 +38,11 @@ export class BrokerUnreachableError extends StompConnectionClosedError {}
 export async function connectToFirst(brokers: readonly StompConnectionOptions[], policy: StartupPolicy = {}): Promise<StompConnection> {
   if (brokers.length === 0) throw new StompError('no broker to connect to');
   const retries = policy.retries ?? 0;
-  let delay = policy.initialDelay ?? 1000;
+  let delay = policy.initialDelay ?? 100;
   let lastError: unknown;
   for (let round = 0; retries < 0 || round <= retries; round++) {
     if (round > 0) {
+      policy.onRetry?.(round, delay, lastError);
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * (policy.multiplier ?? 2), policy.maxDelay ?? 30000);
     }
@@ -40,10 +55,9 @@ export async function connectToFirst(brokers: readonly StompConnectionOptions[],
       }
     }
   }
-  const where = brokers.map((b) => `${b.host}:${b.port}`).join(', ');
   const attempts = retries + 1;
   throw new BrokerUnreachableError(
-    `could not connect to ${where} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${(lastError as Error | undefined)?.message ?? 'unknown error'}`,
+    `could not connect to ${brokerList(brokers)} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${(lastError as Error | undefined)?.message ?? 'unknown error'}`,
     { cause: lastError },
   );
 }

@@ -45,6 +45,13 @@ export class StompParseError extends StompError {
 /** A frame cannot be written as valid STOMP (e.g. a CONNECT header with a newline). Nothing was sent. */
 export class StompEncodeError extends StompError {}
 
+/**
+ * A frame passes a limit of the broker's (header line, header count or body size): it was not
+ * written, and the connection is untouched. Raise the limit (`maxHeaderLineBytes`, `maxHeaders`,
+ * `maxBodyBytes`) only if the broker's own limit was raised too.
+ */
+export class StompFrameTooLargeError extends StompEncodeError {}
+
 /** The broker answered with an ERROR frame. */
 export class StompBrokerError extends StompError {
   /** The `message` header of the ERROR frame. */
@@ -76,8 +83,36 @@ export class StompBrokerError extends StompError {
 /** The broker refused CONNECT for bad credentials. The message names the broker and the login, never the passcode. */
 export class StompAuthenticationError extends StompBrokerError {}
 
-/** The connection closed or was lost; what was waiting on it failed with this. */
-export class StompConnectionClosedError extends StompError {}
+/**
+ * The connection closed or was lost; what was waiting on it failed with this. `code` is the
+ * network error's code (`ECONNREFUSED`, `ETIMEDOUT`, `ENOTFOUND`, …) when a socket error caused
+ * it, read at the top level as on Nest's own transports (`err.code === 'ECONNREFUSED'`).
+ */
+export class StompConnectionClosedError extends StompError {
+  /** The network error's code, if a socket error caused this; absent otherwise. */
+  declare readonly code?: string;
+
+  /**
+   * Takes `code` from the cause: a socket error's own, or that of a closed-connection error it wraps.
+   *
+   * @param message What closed, and why.
+   * @param options `cause`: the underlying error, if any.
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    const code = networkCode(options?.cause);
+    if (code !== undefined) this.code = code;
+  }
+}
+
+/** The `code` of a Node network error, or of the closed-connection error wrapping one; not a parser's code. */
+function networkCode(cause: unknown): string | undefined {
+  if (cause instanceof StompConnectionClosedError) return cause.code;
+  // Read by shape, not `instanceof Error`: Node's socket errors may come from another realm (vm, jest).
+  if (cause instanceof StompError || typeof cause !== 'object' || cause === null) return undefined;
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
 
 /** The broker stayed silent past the negotiated heart-beat window; the connection was closed. */
 export class StompHeartbeatTimeoutError extends StompConnectionClosedError {}

@@ -22,6 +22,14 @@ export interface StompParserEvents {
   frame(frame: StompFrame): void;
   /** An EOL arrived between frames: a heart-beat. */
   heartbeat(): void;
+  /**
+   * A frame's body passes `maxBodyBytes`. Called with its command and headers (the body empty)
+   * as soon as that is known: from its `content-length`, or once that many bytes came without
+   * one. Return true to take it as such: the parser then reads the body to its end without
+   * keeping it and goes on with the next frame. Absent, or false: the stream fails with a
+   * `BODY_TOO_LARGE` {@link StompParseError}.
+   */
+  oversize?(frame: StompFrame): boolean;
 }
 
 /**
@@ -33,7 +41,11 @@ export interface StompParserEvents {
  * without copying the body, and only a frame split across chunks is buffered.
  *
  * The first error (a {@link StompParseError}) is fatal: the stream cannot be resynchronised, and
- * every later `push` throws the same error.
+ * every later `push` throws the same error. A body over `maxBodyBytes` is the exception when the
+ * owner takes it through `oversize`: where such a body ends is known without reading it, from its
+ * `content-length`, or, without one, from the first NUL, as for any body (STOMP 1.2 "Body": a body
+ * without `content-length` ends at the first NUL and cannot hold one). The bytes already kept of
+ * such a body (at most `maxBodyBytes`) are dropped, and the rest is passed over without a copy.
  */
 export class StompParser {
   private readonly limits: StompLimits;
@@ -47,6 +59,8 @@ export class StompParser {
   private bodyRemaining = -1;
   private bodyChunks: Buffer[] = [];
   private bodyLength = 0;
+  /** The body is over the limit and taken by `oversize`: read to its end, not kept. */
+  private skipping = false;
   private failure: StompParseError | undefined;
 
   /**
@@ -184,7 +198,7 @@ export class StompParser {
         throw new StompParseError('INVALID_CONTENT_LENGTH', `content-length '${printable(declared)}' of ${this.command} is not a byte count`);
       }
       const bytes = Number(declared);
-      if (bytes > this.limits.maxBodyBytes) {
+      if (bytes > this.limits.maxBodyBytes && !this.skipBody()) {
         throw new StompParseError('BODY_TOO_LARGE', `${this.command} declares a ${bytes}-byte body, over the limit of ${this.limits.maxBodyBytes} bytes (maxBodyBytes)`);
       }
       this.bodyRemaining = bytes;
@@ -203,7 +217,7 @@ export class StompParser {
       }
       const end = offset + this.bodyRemaining;
       if (chunk[end] !== NUL) {
-        throw new StompParseError('MISSING_NUL', `${this.command}'s body does not end with NUL after its content-length of ${this.bodyLength + this.bodyRemaining} bytes`);
+        throw new StompParseError('MISSING_NUL', `${this.command}'s body does not end with NUL after its content-length of ${this.headers['content-length']} bytes`);
       }
       this.addBody(chunk.subarray(offset, end));
       this.finishFrame();
@@ -211,7 +225,7 @@ export class StompParser {
     }
     const nul = chunk.indexOf(NUL, offset);
     const end = nul === -1 ? chunk.length : nul;
-    if (this.bodyLength + (end - offset) > this.limits.maxBodyBytes) {
+    if (!this.skipping && this.bodyLength + (end - offset) > this.limits.maxBodyBytes && !this.skipBody()) {
       throw new StompParseError('BODY_TOO_LARGE', `${this.command}'s body is over the limit of ${this.limits.maxBodyBytes} bytes (maxBodyBytes)`);
     }
     this.addBody(chunk.subarray(offset, end));
@@ -220,8 +234,17 @@ export class StompParser {
     return nul + 1;
   }
 
+  /** Offers the frame, its body over the limit, to `oversize`; true if taken (its body is then skipped). */
+  private skipBody(): boolean {
+    if (!this.events.oversize?.({ command: this.command!, headers: this.headers, body: EMPTY })) return false;
+    this.skipping = true;
+    this.bodyChunks = [];
+    this.bodyLength = 0;
+    return true;
+  }
+
   private addBody(part: Buffer): void {
-    if (part.length === 0) return;
+    if (part.length === 0 || this.skipping) return;
     this.bodyChunks.push(part);
     this.bodyLength += part.length;
   }
@@ -230,6 +253,7 @@ export class StompParser {
     const chunks = this.bodyChunks;
     const body = chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.bodyLength);
     const frame: StompFrame = { command: this.command!, headers: this.headers, body };
+    const skipped = this.skipping;
     this.state = State.Idle;
     this.command = undefined;
     this.headers = Object.create(null) as StompHeaders;
@@ -237,7 +261,9 @@ export class StompParser {
     this.bodyChunks = [];
     this.bodyLength = 0;
     this.bodyRemaining = -1;
-    this.events.frame(frame);
+    this.skipping = false;
+    // An oversize frame was handed over when its size was known.
+    if (!skipped) this.events.frame(frame);
   }
 }
 

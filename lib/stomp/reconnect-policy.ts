@@ -1,6 +1,6 @@
 import type { ActiveMQUriOptions } from '../uri/uri-options.js';
 import type { StompConnectionOptions } from './connection.js';
-import { BrokerUnreachableError, connectToFirst } from './connector.js';
+import { brokerList, BrokerUnreachableError, connectToFirst } from './connector.js';
 import type { StompConnection } from './connection.js';
 
 /** How a lost connection is re-established (semantics §3, §8.2 "Reconnect"). */
@@ -108,7 +108,7 @@ export async function reconnect(
     }
     delay = Math.min(delay * policy.multiplier, policy.maxDelay);
   }
-  const where = brokers.map((b) => `${b.host}:${b.port}`).join(', ');
+  const where = brokerList(brokers);
   throw new BrokerUnreachableError(
     cancelled()
       ? `reconnection to ${where} stopped: the client is closing`
@@ -133,4 +133,24 @@ function shuffled<T>(items: readonly T[]): T[] {
 export function logAttempt(logger: { warn(message: string): void; debug?(message: string): void }, attempt: number): void {
   if (attempt === 1) logger.warn(`connection lost; reconnecting (attempt 1)`);
   else logger.debug?.(`reconnecting (attempt ${attempt})`);
+}
+
+/**
+ * Logs a start-up retry the same way: the first as a warning naming the brokers and why they
+ * failed (a slow start-up is visible at once), the ones after it at debug level.
+ *
+ * @param retries How many retries the policy allows; -1 for ever.
+ */
+export function logStartupRetry(
+  logger: { warn(message: string): void; debug?(message: string): void },
+  brokers: readonly StompConnectionOptions[],
+  retries: number,
+  retry: number,
+  delay: number,
+  error: unknown,
+): void {
+  const reason = error instanceof Error ? error.message : String(error);
+  const count = retries < 0 ? `retry ${retry}, for ever` : `retry ${retry} of ${retries}`;
+  if (retry === 1) logger.warn(`could not connect to ${brokerList(brokers)} at start-up (${reason}); retrying in ${delay} ms (${count})`);
+  else logger.debug?.(`start-up ${count} in ${delay} ms (${reason})`);
 }

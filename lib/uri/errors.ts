@@ -11,24 +11,61 @@ export class ActiveMQUriError extends Error {
   }
 }
 
-/** The URI cannot be read (scheme, host, port, brackets). */
+/** The URI cannot be read (scheme, host, port, brackets), or is missing where one was meant. */
 export class InvalidUriError extends ActiveMQUriError {}
 
-/** A parameter this library does not know. */
+/** Where the accepted names are listed, for messages that do not list them all. */
+const WHERE_LISTED = `Every accepted name is in KNOWN_PARAMETERS and in the README's "Connection URIs" table`;
+
+/** A parameter of a URI's query that this library does not know. */
 export class UnknownUriParameterError extends ActiveMQUriError {
+  /** Every accepted name; not enumerable, so that printing the error does not print them all. */
+  declare readonly known: readonly string[];
+
   /**
-   * Builds the message from the name, the suggestion and the known names.
+   * Builds a one-line message from the name and the suggestion, unless `message` is given.
    *
    * @param parameter The unknown name, as written.
    * @param suggestion The nearest known name, if one is close enough.
    * @param known Every accepted name.
+   * @param message Replaces the default message (used by {@link UnknownOptionError}).
    */
   constructor(
     readonly parameter: string,
     readonly suggestion: string | undefined,
-    readonly known: readonly string[],
+    known: readonly string[],
+    message?: string,
   ) {
-    super(`'${parameter}' is not a known parameter` + (suggestion ? `; did you mean '${suggestion}'?` : '.') + ` Known parameters: ${known.join(', ')}`);
+    const guess = suggestion ? `; did you mean '${suggestion}'?` : '.';
+    super(message ?? `'${parameter}' is not a known URI parameter${guess} ${WHERE_LISTED}.`);
+    Object.defineProperty(this, 'known', { value: known, enumerable: false });
+  }
+}
+
+/**
+ * A key of an options object (`ClientActiveMQ`, `ServerActiveMQ`, `MessagingModule.forRoot`)
+ * that is not an option. A subclass of {@link UnknownUriParameterError}, which reported these
+ * before, so that code catching that still catches this; `parameter` is the key.
+ */
+export class UnknownOptionError extends UnknownUriParameterError {
+  /**
+   * Builds the message from the key, the options object's owner and the suggestion.
+   *
+   * @param option The unknown key, as written.
+   * @param suggestion The nearest known key, if one is close enough.
+   * @param known Every accepted key.
+   * @param where Whose options they are, e.g. `ClientActiveMQ`.
+   * @param hint Said after the suggestion, e.g. that the key is a URI spelling.
+   */
+  constructor(
+    option: string,
+    suggestion: string | undefined,
+    known: readonly string[],
+    readonly where: string,
+    hint?: string,
+  ) {
+    const guess = suggestion ? `; did you mean '${suggestion}'?` : '.';
+    super(option, suggestion, known, `unknown option '${option}' of ${where} options${guess}` + (hint ? ` ${hint}` : ''));
   }
 }
 

@@ -54,7 +54,7 @@ export interface ActiveMQUriOptions {
   readonly servername?: string;
 
   // Reconnection, ActiveMQ Classic failover spelling (semantics §3)
-  /** Milliseconds before the first reconnection attempt (default 100); also the first start-up retry delay (default 1000 there). */
+  /** Milliseconds before the first reconnection attempt, and before the first start-up retry (default 100 for both). */
   readonly initialReconnectDelay?: number;
   /** Longest delay between reconnection attempts, in ms (default 30000). */
   readonly maxReconnectDelay?: number;

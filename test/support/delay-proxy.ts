@@ -7,6 +7,8 @@ export interface LoggedFrame {
   readonly command: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly at: number;
+  /** Which client connection through the proxy sent it: 1 for the first. */
+  readonly connection: number;
 }
 
 /**
@@ -20,6 +22,7 @@ export class DelayProxy {
   private readonly waiters: Array<{ matches: (f: LoggedFrame) => boolean; resolve: (f: LoggedFrame) => void }> = [];
   private holding = false;
   private holdingRequests = false;
+  private connections = 0;
 
   private constructor(
     private readonly server: net.Server,
@@ -60,6 +63,18 @@ export class DelayProxy {
     this.holding = true;
   }
 
+  /** Forwards what the broker says again (after `holdReplies()`); what was held is dropped. */
+  releaseReplies(): void {
+    this.holding = false;
+  }
+
+  /** Resolves with the first frame (seen already or when it comes) that `matches`. */
+  frame(matches: (f: LoggedFrame) => boolean): Promise<LoggedFrame> {
+    const found = this.frames.find(matches);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve) => this.waiters.push({ matches, resolve }));
+  }
+
   /** Stops forwarding what clients send (it is logged, then dropped), until `cut()`. */
   holdRequests(): void {
     this.holdingRequests = true;
@@ -78,13 +93,14 @@ export class DelayProxy {
   }
 
   private pipe(client: net.Socket, targetPort: number): void {
+    const connection = ++this.connections;
     const broker = net.connect(targetPort, '127.0.0.1');
     this.sockets.add(client).add(broker);
     client.setNoDelay(true);
     broker.setNoDelay(true);
     const parser = new StompParser({
       frame: (frame: StompFrame) => {
-        const logged = { command: frame.command, headers: { ...frame.headers }, at: performance.now() };
+        const logged = { command: frame.command, headers: { ...frame.headers }, at: performance.now(), connection };
         this.frames.push(logged);
         for (const waiter of [...this.waiters]) {
           if (waiter.matches(logged)) {

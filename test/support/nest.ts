@@ -27,9 +27,9 @@ export class RecordingLogger implements LoggerService {
     this.record('verbose', message);
   }
 
-  /** Resolves with the first line (past or future) matching `test`. */
-  waitFor(test: RegExp): Promise<string> {
-    const seen = this.lines.find((l) => test.test(l.message));
+  /** Resolves with the first line (past, from line `from` on, or future) matching `test`. */
+  waitFor(test: RegExp, from = 0): Promise<string> {
+    const seen = this.lines.slice(from).find((l) => test.test(l.message));
     if (seen) return Promise.resolve(seen.message);
     return new Promise((resolve) => this.waiters.push({ test, resolve }));
   }

@@ -220,7 +220,7 @@ describe('start-up', () => {
 
   it('refuses an unknown option by name, suggesting the nearest', () => {
     expect(() => new ServerActiveMQ({ prefech: 10 } as never)).toThrow(UnknownUriParameterError);
-    expect(() => new ServerActiveMQ({ prefech: 10 } as never)).toThrow(/'prefech' is not a known parameter; did you mean 'prefetch'\?/);
+    expect(() => new ServerActiveMQ({ prefech: 10 } as never)).toThrow(/unknown option 'prefech' of ServerActiveMQ options; did you mean 'prefetch'\?/);
     expect(() => new ServerActiveMQ({ concurrency: 0 })).toThrow(/concurrency must be a whole number >= 1/);
     expect(() => new ServerActiveMQ({ ackMode: 'sometimes' as never })).toThrow(/ackMode must be/);
   });

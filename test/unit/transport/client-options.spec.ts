@@ -9,7 +9,7 @@ describe('client and server options', () => {
     [{ requestTimeout: 0 }, /requestTimeout must be a positive whole number/],
     [{ confirmationWindowSize: 1000, confirmationStrategy: 'sometimes' as never }, /confirmationStrategy must be 'transaction' or 'receipt'/],
     [{ confirmationWindowSize: 1000, confirmationBatchSize: 0 }, /confirmationBatchSize must be a whole number >= 1/],
-    [{ confirmationWindowSiz: 1000 } as never, /'confirmationWindowSiz' is not a known parameter; did you mean 'confirmationWindowSize'\?/],
+    [{ confirmationWindowSiz: 1000 } as never, /unknown option 'confirmationWindowSiz' of ClientActiveMQ options; did you mean 'confirmationWindowSize'\?/],
     [{ tracing: 'on' } as never, /tracing must be true or false, got "on"/],
   ])('ClientActiveMQ refuses %j', (options, message) => {
     expect(() => new ClientActiveMQ(options)).toThrow(message);
