@@ -119,7 +119,10 @@ describe('#1 #18 a send the broker would refuse fails that send; nothing loops',
     const big = new ActiveMQRecordBuilder('x').setHeaders({ big: 'h'.repeat(12_000) }).build();
     const error = await lastValueFrom(lax.emit(p, big)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SendInDoubtError);
-    expect((error as Error).message).toMatch(/ended the connection with an ERROR \(The maximum header length was exceeded\) twice .* not written again/);
+    // ActiveMQ and the embedded broker word their ERROR differently; both close the connection.
+    expect((error as Error).message).toMatch(
+      /ended the connection with an ERROR \((The maximum header length was exceeded|malformed STOMP: a header line of SEND is longer than the limit of 10240 bytes \(maxHeaderLineBytes\))\) twice .* not written again/,
+    );
     // One reconnection per refusal, then the client is connected and usable again.
     await lax.connect();
     expect(lax.metrics().reconnections).toBe(2);
