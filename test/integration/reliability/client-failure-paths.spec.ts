@@ -160,6 +160,8 @@ describe('#3 a connection lost again while unconfirmed sends are re-sent', () =>
     await c.connect();
     const confirmed: string[] = [];
     c.acknowledgements().subscribe((o) => o.status === 'confirmed' && confirmed.push(o.messageId));
+    const adopted: string[] = [];
+    c.on('connect', (broker) => adopted.push(broker));
     through.holdReplies(); // nothing is confirmed: every send stays in the window
     for (let i = 0; i < 200; i++) await lastValueFrom(c.emit(p, `m${i}:${'x'.repeat(1000)}`));
     // The second connection is cut as soon as it starts re-sending.
@@ -171,6 +173,7 @@ describe('#3 a connection lost again while unconfirmed sends are re-sent', () =>
     // Three connections went through the proxy; the one lost while re-sending was never the client's.
     expect(new Set(through.sent('CONNECT').map((f) => f.connection))).toEqual(new Set([1, 2, 3]));
     expect(c.metrics()).toMatchObject({ reconnections: 1, status: ActiveMQStatus.CONNECTED, inFlight: 0 });
+    expect(adopted).toHaveLength(1); // `connect` once, for the third connection, never for the dead second one
     expect(c.unwrap<StompConnection>().isClosed).toBe(false);
     const ids = await drainIds(sharedBrokerUrl(), p, new Set(confirmed));
     expect(new Set(ids)).toEqual(new Set(confirmed));
