@@ -22,7 +22,7 @@ export default {
         '<rootDir>/test/integration/transport/{request-reply,consumer,module,options}.spec.ts',
         '<rootDir>/test/integration/producer/{send-modes,transactions}.spec.ts',
         '<rootDir>/test/e2e/sample-app.e2e.spec.ts',
-        '<rootDir>/test/integration/reliability/client-failure-paths.spec.ts',
+        '<rootDir>/test/integration/reliability/{client-failure-paths,hybrid-outage}.spec.ts',
       ],
       setupFilesAfterEnv: ['<rootDir>/test/support/embedded-broker-setup.ts'],
     },
