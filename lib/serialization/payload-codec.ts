@@ -15,10 +15,12 @@ export class PayloadDecodeError extends Error {
    *
    * @param message What does not match, naming the message and its destination.
    * @param messageId The message's `message-id` header, if it has one.
+   * @param reason What does not match, without naming the message (for a line that names it already).
    */
   constructor(
     message: string,
     readonly messageId: string | undefined,
+    readonly reason: string = message,
   ) {
     super(message);
     this.name = 'PayloadDecodeError';
@@ -70,10 +72,8 @@ export function decodePayload(message: StompFrame): unknown {
     const parsed = parseJson(text);
     if (parsed === undefined) {
       const id = message.headers['message-id'];
-      throw new PayloadDecodeError(
-        `message ${id ?? '(no message-id)'} on ${message.headers['destination'] ?? '?'} has content-type ${contentType} but its body is not valid JSON`,
-        id,
-      );
+      const what = `content-type ${contentType} but its body is not valid JSON`;
+      throw new PayloadDecodeError(`message ${id ?? '(no message-id)'} on ${message.headers['destination'] ?? '?'} has ${what}`, id, `it has ${what}`);
     }
     return parsed.value;
   }

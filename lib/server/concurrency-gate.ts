@@ -2,6 +2,9 @@
  * Runs at most `limit` tasks at once; the rest wait in arrival order. `stop()` drops what waits
  * (those messages are unacknowledged, so the broker redelivers them) and `idle()` resolves once
  * the tasks in flight are done.
+ *
+ * A pattern keeps one gate across reconnections: the handlers still running from a lost
+ * connection count against the limit of the next one (`stop()`, then `reopen()`).
  */
 export class ConcurrencyGate {
   private inFlight = 0;
@@ -15,15 +18,26 @@ export class ConcurrencyGate {
     return this.inFlight;
   }
 
-  run(task: () => Promise<void>): void {
-    if (this.stopped) return;
-    if (this.inFlight < this.limit) this.start(task);
-    else this.waiting.push(task);
+  /** Starts `task` now (true), or queues it (false); a stopped gate drops it (false). */
+  run(task: () => Promise<void>): boolean {
+    if (this.stopped) return false;
+    if (this.inFlight < this.limit) {
+      this.start(task);
+      return true;
+    }
+    this.waiting.push(task);
+    return false;
   }
 
+  /** Drops what waits and takes nothing more until `reopen()`; the tasks in flight go on. */
   stop(): void {
     this.stopped = true;
     this.waiting.length = 0;
+  }
+
+  /** Takes tasks again, still counting those in flight from before `stop()`. */
+  reopen(): void {
+    this.stopped = false;
   }
 
   idle(): Promise<void> {

@@ -11,14 +11,17 @@ import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, ty
 import { decodePayload, encodePayload, PayloadDecodeError } from '../serialization/payload-codec.js';
 import type { StompConnection } from '../stomp/connection.js';
 import { connectToFirst } from '../stomp/connector.js';
-import { logAttempt, reconnect, reconnectPolicyOf, watchPrimary } from '../stomp/reconnect-policy.js';
-import type { StompError } from '../stomp/errors.js';
+import { logAttempt, reconnect, reconnectPolicyOf, watchPrimary, type ReconnectPolicy } from '../stomp/reconnect-policy.js';
+import { StompConnectionClosedError, type StompError } from '../stomp/errors.js';
 import type { StompFrame, StompHeaders } from '../stomp/frame.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
 import { MESSAGE_ID_HEADER } from '../producer/acknowledgements.js';
 import { ActiveMQContext } from './activemq.context.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
-import { MessageSettlement } from './settlement.js';
+import { describeFailure } from './failure-description.js';
+import { RecentMap } from './recent-map.js';
+import { checkAllowedReplyTo, ReplyDestinations } from './reply-destinations.js';
+import { MessageSettlement, type SettlementOutcome } from './settlement.js';
 
 /** Options of {@link ServerActiveMQ}. */
 export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
@@ -28,7 +31,10 @@ export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
    * another instance could run them (and, measured, stall request/reply on a broker with Nagle on).
    */
   readonly prefetch?: number;
-  /** Handlers in flight per subscription. Default 16; 1 keeps a queue's order. */
+  /**
+   * Handlers in flight per subscription. Default 16; 1 keeps a queue's order. The limit holds
+   * across reconnections: handlers still running from a lost connection count against it.
+   */
   readonly concurrency?: number;
   /** `'auto-after-handler'` (default): ACK when the handler completes, NACK when it fails. `'manual'`: `ctx.ack()` / `ctx.nack()`. */
   readonly ackMode?: 'auto-after-handler' | 'manual';
@@ -46,6 +52,8 @@ export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
    * Remember the `nestjsMessageId` of this many handled messages and acknowledge a message whose id
    * was handled already without running its handler again: the duplicates a re-send after a lost
    * connection can produce (ActiveMQ Classic does not deduplicate STOMP sends). Default 0: off.
+   * Apart from it, a message delivered again while its handler still runs (after a reconnection)
+   * always waits for that run and is then acknowledged or rejected as that run settled it.
    */
   readonly dedupeWindow?: number;
   /**
@@ -53,19 +61,69 @@ export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
    * (`traceparent`), through `@opentelemetry/api` when it is installed. Default true.
    */
   readonly tracing?: boolean;
+  /**
+   * Destinations besides temporary ones that replies may go to, e.g. `['/queue/replies.*']`
+   * (ActiveMQ's wildcards: `*` one name segment, `>` the segments left). A request whose
+   * `reply-to` is neither a temporary destination (`/temp-queue/…`, `/remote-temp-queue/…`,
+   * `/temp-topic/…`, `/remote-temp-topic/…`, where `ClientActiveMQ` and JMS requesters get their
+   * replies) nor one of these is refused: its handler does not run, it is rejected (towards the
+   * DLQ), and one warning names it. Otherwise anyone who may send a request could make the service
+   * write its answers, with the service's credentials, into another application's queue. Default: none.
+   */
+  readonly allowedReplyTo?: readonly string[];
+  /**
+   * The broker's `maximumRedeliveries`, so that the log can say which rejection sends a message to
+   * the DLQ: ActiveMQ Classic tells a STOMP consumer that a message is redelivered, not how many
+   * times. The server counts the deliveries it saw of each message (the last 10000 messages) from
+   * the first one on; a delivery another consumer got is not counted, so the "last time" line can
+   * be missing, never early. 0 when every rejection is final (a broker without redelivery policy
+   * dead-letters a NACKed message at once). Default: unknown, and each rejection says that the
+   * broker redelivers the message or, past its maximum, dead-letters it.
+   */
+  readonly brokerMaxRedeliveries?: number;
 }
 
-const SERVER_KEYS = ['prefetch', 'concurrency', 'ackMode', 'consumerGroup', 'transportId', 'closeTimeout', 'serializer', 'deserializer', 'dedupeWindow', 'tracing'];
+const SERVER_KEYS = [
+  'prefetch',
+  'concurrency',
+  'ackMode',
+  'consumerGroup',
+  'transportId',
+  'closeTimeout',
+  'serializer',
+  'deserializer',
+  'dedupeWindow',
+  'tracing',
+  'allowedReplyTo',
+  'brokerMaxRedeliveries',
+];
 const NO_HANDLER = 'There is no matching message handler defined in the remote service.';
+/** Messages remembered as poison (logged once, their redeliveries rejected quietly), and delivery counts kept. */
+const MESSAGE_MEMORY = 10_000;
+/** A held repeat's first run outlived the repeat's own connection. */
+const CONNECTION_LOST: unique symbol = Symbol('connection lost');
 
 interface Consumer {
   readonly pattern: string;
+  /** One per pattern for the server's life, so that `concurrency` holds across reconnections. */
   readonly gate: ConcurrencyGate;
+  /** Handlers running, by the connection their message came on. */
+  readonly runsOn: Map<StompConnection, number>;
   /**
    * The pattern's handler, looked up once: Nest's lookup tries `JSON.parse` on the pattern and
    * throws for every plain string, a cost paid on each message otherwise.
    */
   handler?: MessageHandler;
+}
+
+/** One delivery as it arrived: where from, for which pattern, and its count among the deliveries of the message seen here. */
+interface Delivery {
+  readonly connection: StompConnection;
+  readonly consumer: Consumer;
+  readonly message: StompFrame;
+  /** 1 for the first delivery; undefined when unknown (see `brokerMaxRedeliveries`). */
+  readonly count: number | undefined;
+  readonly messageId: string;
 }
 
 /**
@@ -81,7 +139,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   protected override readonly logger = new Logger(ServerActiveMQ.name);
   private readonly settings: ResolvedSettings;
   private readonly events = new EventEmitter();
-  private readonly consumers: Consumer[] = [];
+  private readonly consumers = new Map<string, Consumer>();
   private readonly prefetch: number;
   private readonly counters = { received: 0, redelivered: 0, acknowledged: 0, rejected: 0, handlerFailures: 0, reconnections: 0 };
   private currentStatus: ActiveMQStatus = ActiveMQStatus.DISCONNECTED;
@@ -90,11 +148,22 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   private readonly manualAck: boolean;
   private readonly replySerializer: ActiveMQSerializer;
   private readonly bodyDeserializer: ActiveMQDeserializer;
+  private readonly replyDestinations: ReplyDestinations;
+  private readonly brokerMaxRedeliveries: number | undefined;
   private connection: StompConnection | undefined;
   private closing = false;
-  /** Ids of handled messages, oldest first (bounded by `dedupeWindow`). */
-  private readonly handledIds = new Set<string>();
+  /** Ids of handled messages (bounded by `dedupeWindow`). */
+  private readonly handledIds: RecentMap<true>;
   private readonly dedupeWindow: number;
+  /**
+   * How each message running now will be settled, by `message-id` and by `nestjsMessageId` (with
+   * `dedupeWindow`): a delivery of it that arrives meanwhile waits for that, not for a second run.
+   */
+  private readonly running = new Map<string, Promise<SettlementOutcome | undefined>>();
+  /** Messages rejected unhandled (undecodable, oversize, refused reply-to): logged once, their redeliveries quietly. */
+  private readonly poisonIds = new RecentMap<true>(MESSAGE_MEMORY);
+  /** Deliveries seen of each message, with `brokerMaxRedeliveries`; 0 when its first one was not seen here. */
+  private readonly deliveries = new RecentMap<number>(MESSAGE_MEMORY);
 
   /** With `blockOnAcknowledge`, each ACK/NACK waits for the broker's receipt, up to `callTimeout`. */
   private get blockOnAcknowledgeMs(): number {
@@ -107,6 +176,9 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     this.settings = resolveSettings(options, SERVER_KEYS, 'ServerActiveMQ');
     this._status$.subscribe((status) => (this.currentStatus = status));
     this.transportId = options.transportId ?? ActiveMQTransport;
+    // This server awaits each event handler and logs its failure itself: Nest need not log it too.
+    // (Set, not declared: Nest 11's Server has no such field.)
+    Reflect.set(this, 'propagatesEventHandlerErrors', true);
     checkTracingOption(options.tracing);
     this.concurrency = positiveInteger('concurrency', options.concurrency ?? 16);
     this.prefetch = positiveInteger('prefetch', options.prefetch ?? this.settings.options.prefetchSize ?? this.concurrency);
@@ -117,6 +189,12 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     this.manualAck = ackMode === 'manual';
     this.dedupeWindow = options.dedupeWindow ?? 0;
     if (!Number.isInteger(this.dedupeWindow) || this.dedupeWindow < 0) throw new RangeError(`dedupeWindow must be a whole number >= 0, got ${String(options.dedupeWindow)}`);
+    this.handledIds = new RecentMap(this.dedupeWindow);
+    this.brokerMaxRedeliveries = options.brokerMaxRedeliveries;
+    if (this.brokerMaxRedeliveries !== undefined && (!Number.isInteger(this.brokerMaxRedeliveries) || this.brokerMaxRedeliveries < 0)) {
+      throw new RangeError(`brokerMaxRedeliveries must be a whole number >= 0 (the broker's maximumRedeliveries), got ${String(options.brokerMaxRedeliveries)}`);
+    }
+    this.replyDestinations = new ReplyDestinations(checkAllowedReplyTo(options.allowedReplyTo));
     this.replySerializer = options.serializer ?? bodyOnlySerializer;
     this.bodyDeserializer = options.deserializer ?? bodyAsIsDeserializer;
     if (options.consumerGroup !== undefined) checkConsumerGroup(options.consumerGroup);
@@ -133,9 +211,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   /** Stops taking messages, waits (up to `closeTimeout`) for handlers in flight, then disconnects. */
   async close(): Promise<void> {
     this.closing = true;
-    for (const consumer of this.consumers) consumer.gate.stop();
+    this.stopTaking();
     await this.drainHandlers(this.options.closeTimeout ?? 10_000);
-    this.consumers.length = 0;
     await this.connection?.disconnect();
     this.connection = undefined;
     this._status$.next(ActiveMQStatus.CLOSED);
@@ -144,7 +221,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   /** Waits up to `timeout` ms for the handlers in flight. */
   private async drainHandlers(timeout: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const drained = Promise.all(this.consumers.map((c) => c.gate.idle()));
+    const drained = Promise.all([...this.consumers.values()].map((c) => c.gate.idle()));
     const expired = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout)));
     if ((await Promise.race([drained, expired])) === 'timeout') {
       this.logger.warn(`closing with handlers still running after ${timeout} ms; their messages will be redelivered`);
@@ -169,7 +246,18 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
 
   /** Counters since this server was created, and the handlers running now. */
   metrics(): ActiveMQServerMetrics {
-    return { status: this.currentStatus, ...this.counters, inFlight: this.consumers.reduce((sum, c) => sum + c.gate.running, 0) };
+    return { status: this.currentStatus, ...this.counters, inFlight: this.inFlight() };
+  }
+
+  private inFlight(): number {
+    let sum = 0;
+    for (const consumer of this.consumers.values()) sum += consumer.gate.running;
+    return sum;
+  }
+
+  /** Drops the messages waiting for a handler (unacknowledged: the broker redelivers them); those running go on. */
+  private stopTaking(): void {
+    for (const consumer of this.consumers.values()) consumer.gate.stop();
   }
 
   private async start(): Promise<void> {
@@ -179,18 +267,21 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     await this.attach(() => connectToFirst(this.settings.brokers, this.settings.startup));
   }
 
-  /** Connects as `open` does, then subscribes every pattern; the server is consuming when it resolves. */
-  private async attach(open: () => Promise<StompConnection>): Promise<void> {
+  /**
+   * Connects as `open` does, then subscribes every pattern; the server is consuming when it
+   * resolves true. False: `close()` came first, and the new connection was closed again.
+   */
+  private async attach(open: () => Promise<StompConnection>): Promise<boolean> {
     let connection: StompConnection;
     try {
       connection = await open();
     } catch (error) {
-      this._status$.next(ActiveMQStatus.DISCONNECTED);
+      if (!this.closing) this._status$.next(ActiveMQStatus.DISCONNECTED);
       throw error;
     }
     if (this.closing) {
       await connection.disconnect();
-      return;
+      return false;
     }
     this.connection = connection;
     connection.once('close', (error: StompError | undefined) => this.onClosed(connection, error));
@@ -198,12 +289,13 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       for (const pattern of this.messageHandlers.keys()) await this.subscribe(connection, pattern);
     } catch (error) {
       await connection.disconnect();
-      this._status$.next(ActiveMQStatus.DISCONNECTED);
+      if (!this.closing) this._status$.next(ActiveMQStatus.DISCONNECTED);
       throw error;
     }
     this._status$.next(ActiveMQStatus.CONNECTED);
     this.emitEvent('connect', connection.broker);
     watchPrimary(this.settings.brokers, connection, reconnectPolicyOf(this.settings.options), (primary) => void this.moveTo(primary, connection));
+    return true;
   }
 
   /**
@@ -212,83 +304,256 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
    */
   private async moveTo(primary: StompConnection, backup: StompConnection): Promise<void> {
     if (this.connection !== backup || this.closing) return primary.destroy();
-    for (const consumer of this.consumers) consumer.gate.stop();
+    this.stopTaking();
     await this.drainHandlers(this.options.closeTimeout ?? 10_000);
     await backup.disconnect();
     await this.attach(async () => primary).then(
-      () => this.logger.log(`moved back to ${primary.broker} (priorityBackup)`),
+      (attached) => attached && this.logger.log(`moved back to ${primary.broker} (priorityBackup)`),
       (error: Error) => this.logger.error(`could not move back to ${primary.broker}: ${error.message}`),
     );
   }
 
   private async subscribe(connection: StompConnection, pattern: string): Promise<void> {
-    const consumer: Consumer = { pattern, gate: new ConcurrencyGate(this.concurrency) };
-    this.consumers.push(consumer);
+    let consumer = this.consumers.get(pattern);
+    if (!consumer) {
+      consumer = { pattern, gate: new ConcurrencyGate(this.concurrency), runsOn: new Map() };
+      this.consumers.set(pattern, consumer);
+    }
+    const taken = consumer;
+    taken.gate.reopen();
     const destination = subscriptionOf(pattern, this.options.consumerGroup);
-    await connection.subscribe(destination, (message) => consumer.gate.run(() => this.handle(connection, consumer, message)), {
+    await connection.subscribe(destination, (message) => this.receive(connection, taken, message, false), {
       ack: 'client-individual',
       headers: { 'activemq.prefetchSize': String(this.prefetch) },
+      onOversize: (message) => this.receive(connection, taken, message, true),
     });
     this.logger.debug?.(`consuming ${destination} for '${pattern}'`);
   }
 
-  private async handle(connection: StompConnection, consumer: Consumer, message: StompFrame): Promise<void> {
-    const pattern = consumer.pattern;
+  /** A MESSAGE of a subscription: to its handler through the gate, unless the same message still runs. */
+  private receive(connection: StompConnection, consumer: Consumer, message: StompFrame, oversize: boolean): void {
     this.counters.received++;
-    if (message.headers['redelivered'] === 'true') this.counters.redelivered++;
+    const redelivered = message.headers['redelivered'] === 'true';
+    if (redelivered) this.counters.redelivered++;
+    const messageId = message.headers['message-id'] ?? '(no message-id)';
+    const delivery: Delivery = { connection, consumer, message, messageId, count: this.countDelivery(message, redelivered) };
+    const first = oversize ? undefined : this.runOf(consumer.pattern, message);
+    if (first) {
+      this.holdRepeat(delivery, first);
+      return;
+    }
+    this.admit(delivery, oversize ? () => this.rejectOversize(delivery) : () => this.handle(delivery));
+  }
+
+  /** Runs `task` for `delivery` when the pattern has a free handler place. */
+  private admit(delivery: Delivery, task: () => Promise<void>): void {
+    const { consumer, connection } = delivery;
+    const counted = async (): Promise<void> => {
+      consumer.runsOn.set(connection, (consumer.runsOn.get(connection) ?? 0) + 1);
+      try {
+        await task();
+      } finally {
+        const left = consumer.runsOn.get(connection)! - 1;
+        if (left === 0) consumer.runsOn.delete(connection);
+        else consumer.runsOn.set(connection, left);
+      }
+    };
+    if (consumer.gate.run(counted) || consumer.gate.running < consumer.gate.limit) return;
+    // Worth a line only when handlers of a lost connection hold places: the limit spans reconnections.
+    const stale = consumer.gate.running - (consumer.runsOn.get(connection) ?? 0);
+    if (stale > 0) {
+      this.logger.debug?.(
+        `message ${delivery.messageId} waits for a handler place of '${consumer.pattern}': ${stale} of its ${consumer.gate.limit} are still taken by handlers of a lost connection`,
+      );
+    }
+  }
+
+  /** The settlement promised by a run of the same message for `pattern` (same `message-id`, or same `nestjsMessageId` with `dedupeWindow`). */
+  private runOf(pattern: string, message: StompFrame): Promise<SettlementOutcome | undefined> | undefined {
+    for (const key of runKeys(pattern, message.headers['message-id'], this.dedupeIdOf(message))) {
+      const run = this.running.get(key);
+      if (run) return run;
+    }
+    return undefined;
+  }
+
+  private dedupeIdOf(message: StompFrame): string | undefined {
+    return this.dedupeWindow > 0 ? message.headers[MESSAGE_ID_HEADER] : undefined;
+  }
+
+  /**
+   * A delivery of a message whose handler still runs: the broker redelivered it after the
+   * connection it first came on was lost, and that run's ACK or NACK went to the dead connection.
+   * It waits for the run (not taking a handler place), then is settled as the run settled the
+   * first delivery. The wait ends with the run, or with this delivery's own connection (the
+   * broker then delivers it again); handlers have no time limit of their own.
+   */
+  private holdRepeat(delivery: Delivery, first: Promise<SettlementOutcome | undefined>): void {
+    const { connection, message, messageId } = delivery;
+    this.logger.debug?.(`message ${messageId} is delivered again while its handler still runs: it waits for that run and is settled as that run was`);
+    const lost = connection.closed.then((): typeof CONNECTION_LOST => CONNECTION_LOST);
+    void Promise.race([first, lost]).then(async (outcome) => {
+      if (outcome === CONNECTION_LOST) return;
+      if (outcome === undefined) {
+        // The run settled nothing (manual acknowledgement): this delivery runs as any other.
+        this.admit(delivery, () => this.handle(delivery));
+        return;
+      }
+      this.logger.debug?.(`message ${messageId}: its first run ${outcome === 'ack' ? 'succeeded: acknowledged' : 'failed: rejected'} without running the handler again`);
+      await this.settle(new MessageSettlement(connection, message, this.blockOnAcknowledgeMs), outcome, true);
+    });
+  }
+
+  /** Counts a delivery of `message` with `brokerMaxRedeliveries`; its number, or undefined when not known. */
+  private countDelivery(message: StompFrame, redelivered: boolean): number | undefined {
+    const id = message.headers['message-id'];
+    if (this.brokerMaxRedeliveries === undefined || id === undefined) return undefined;
+    const before = this.deliveries.get(id);
+    // First seen redelivered: its earlier deliveries went elsewhere (another consumer, before a restart).
+    const count = before === undefined ? (redelivered ? 0 : 1) : before === 0 ? 0 : before + 1;
+    this.deliveries.set(id, count);
+    return count === 0 ? undefined : count;
+  }
+
+  private async handle(delivery: Delivery): Promise<void> {
+    const { connection, consumer, message, messageId } = delivery;
+    const pattern = consumer.pattern;
     const settlement = new MessageSettlement(connection, message, this.blockOnAcknowledgeMs);
     const context = new ActiveMQContext([message, pattern, settlement, this.manualAck]);
     const replyTo = message.headers['reply-to'];
+    const canReply = replyTo !== undefined && this.replyDestinations.allows(replyTo);
     const handler = (consumer.handler ??= this.getHandlerByPattern(pattern) ?? undefined);
-    const messageId = message.headers['message-id'] ?? '(no message-id)';
     if (!handler) {
-      this.logger.error(`no handler for '${pattern}'; message ${messageId} rejected`);
-      if (replyTo) await this.reply(connection, message, replyTo, { err: NO_HANDLER });
-      await this.settle(settlement, replyTo ? 'ack' : 'nack');
+      if (canReply) {
+        this.logger.error(`no handler for '${pattern}'; message ${messageId} answered with an error`);
+        await this.reply(connection, message, replyTo, { err: NO_HANDLER });
+        await this.settle(settlement, 'ack', true);
+      } else {
+        await this.rejectPoison(delivery, settlement, `no handler for '${pattern}'`, 'error');
+      }
       return;
     }
-    const dedupeId = this.dedupeWindow > 0 ? message.headers[MESSAGE_ID_HEADER] : undefined;
-    if (dedupeId !== undefined && this.handledIds.has(dedupeId)) {
+    const isRequest = replyTo !== undefined && !handler.isEventHandler;
+    if (isRequest && !canReply) {
+      const allowed = 'a reply goes only to a temporary destination of the requester or to one of allowedReplyTo';
+      await this.rejectPoison(delivery, settlement, `its reply-to ${replyTo} is not allowed (${allowed})`, 'warn');
+      return;
+    }
+    const dedupeId = this.dedupeIdOf(message);
+    if (dedupeId !== undefined && this.handledIds.has(`${pattern}\0${dedupeId}`)) {
       this.logger.debug?.(`message ${messageId} repeats ${dedupeId}, handled already: acknowledged without running the handler`);
-      await this.settle(settlement, 'ack');
+      await this.settle(settlement, 'ack', true);
       return;
     }
     let data: unknown;
     try {
       data = this.bodyDeserializer.deserialize(decodePayload(message), { channel: pattern, headers: message.headers });
     } catch (error) {
-      // Never handled, never dropped: rejected towards the DLQ, and the requester told.
-      this.logger.error(
-        `message ${messageId} on ${message.headers['destination'] ?? pattern} rejected unhandled: ${error instanceof PayloadDecodeError ? error.message : String(error)}`,
-      );
-      if (replyTo) await this.reply(connection, message, replyTo, { err: errorToWire(error) });
-      await this.settle(settlement, 'nack');
+      // Never handled, never dropped: rejected towards the DLQ, and the requester told (once).
+      const reason = error instanceof PayloadDecodeError ? error.reason : `its body could not be read: ${describeFailure(error)}`;
+      const answer = canReply ? () => this.reply(connection, message, replyTo, { err: errorToWire(error) }) : undefined;
+      await this.rejectPoison(delivery, settlement, reason, 'error', answer);
       return;
     }
-    const run =
-      handler.isEventHandler || !replyTo
-        ? () => this.runEvent(handler, data, context, settlement, messageId)
-        : () => this.runRequest(connection, handler, data, context, settlement, message, replyTo);
+    const run = isRequest
+      ? () => this.runRequest(connection, handler, data, context, settlement, message, replyTo)
+      : () => this.runEvent(handler, data, context, settlement, delivery);
     const tracing = this.tracing;
     const traced = tracing ? () => tracing.process(message.headers['destination'] ?? pattern, message.headers, run) : run;
-    const startHook = this.onProcessingStartHook as ((id: symbol, ctx: ActiveMQContext, done: () => Promise<void>) => unknown) | undefined;
-    if (startHook) await startHook.call(this, this.transportId as symbol, context, traced);
-    else await traced();
-    if (dedupeId !== undefined && settlement.outcome === 'ack') this.remember(dedupeId);
+    const finished = this.markRunning(pattern, message, dedupeId);
+    try {
+      const startHook = this.onProcessingStartHook as ((id: symbol, ctx: ActiveMQContext, done: () => Promise<void>) => unknown) | undefined;
+      if (startHook) await startHook.call(this, this.transportId as symbol, context, traced);
+      else await traced();
+    } finally {
+      if (dedupeId !== undefined && settlement.outcome === 'ack') this.handledIds.set(`${pattern}\0${dedupeId}`, true);
+      finished(settlement.outcome);
+    }
   }
 
-  private remember(id: string): void {
-    this.handledIds.add(id);
-    if (this.handledIds.size > this.dedupeWindow) this.handledIds.delete(this.handledIds.values().next().value!);
+  /** Registers a run of `message` for `pattern`; the function returned ends it with its outcome. */
+  private markRunning(pattern: string, message: StompFrame, dedupeId: string | undefined): (outcome: SettlementOutcome | undefined) => void {
+    let resolve!: (outcome: SettlementOutcome | undefined) => void;
+    const promise = new Promise<SettlementOutcome | undefined>((r) => (resolve = r));
+    const keys = runKeys(pattern, message.headers['message-id'], dedupeId);
+    for (const key of keys) this.running.set(key, promise);
+    return (outcome) => {
+      for (const key of keys) if (this.running.get(key) === promise) this.running.delete(key);
+      resolve(outcome);
+    };
   }
 
-  private async runEvent(handler: MessageHandler, data: unknown, context: ActiveMQContext, settlement: MessageSettlement, messageId: string): Promise<void> {
+  /**
+   * A body over `maxBodyBytes`: the connection skipped it, keeping none of it. Rejected, so that the broker
+   * dead-letters it after its redeliveries, instead of failing the connection (which made the
+   * broker deliver it again at once, for ever, and held up every message behind it).
+   */
+  private async rejectOversize(delivery: Delivery): Promise<void> {
+    const { connection, message } = delivery;
+    const declared = message.headers['content-length'];
+    const size = declared === undefined ? 'its body (without content-length) is' : `its body of ${declared} bytes is`;
+    const limit = connection.frameLimits.maxBodyBytes;
+    const reason = `${size} over maxBodyBytes (${limit}): skipped, not kept (raise maxBodyBytes to take such messages)`;
+    const replyTo = message.headers['reply-to'];
+    const error = { name: 'ActiveMQMessageTooLargeError', message: `the request is over the server's maxBodyBytes (${limit})` };
+    const answer = replyTo !== undefined && this.replyDestinations.allows(replyTo) ? () => this.reply(connection, message, replyTo, { err: error }) : undefined;
+    await this.rejectPoison(delivery, new MessageSettlement(connection, message, this.blockOnAcknowledgeMs), reason, 'error', answer);
+  }
+
+  /**
+   * Rejects a message that no delivery can handle (undecodable, oversize, a refused reply-to):
+   * the first delivery seen here is logged, and `first` runs for it (the requester's answer);
+   * the broker's redeliveries of it are rejected quietly (debug), until it moves it to its DLQ.
+   */
+  private async rejectPoison(delivery: Delivery, settlement: MessageSettlement, reason: string, level: 'error' | 'warn', first?: () => Promise<void>): Promise<void> {
+    const { message, messageId } = delivery;
+    const where = message.headers['destination'] ?? delivery.consumer.pattern;
+    const known = message.headers['message-id'] !== undefined && this.poisonIds.has(messageId);
+    if (known) {
+      this.logger.debug?.(`message ${messageId} on ${where} not handled again (${reason}); ${this.rejection(delivery)}`);
+    } else {
+      if (message.headers['message-id'] !== undefined) this.poisonIds.set(messageId, true);
+      this.logger[level](`message ${messageId} on ${where} not handled: ${reason}; ${this.poisonRejection(delivery)}`);
+      await first?.();
+    }
+    await this.settle(settlement, 'nack', true);
+  }
+
+  /** How a message is rejected now, and what the broker does with it, as far as this server can tell. */
+  private rejection(delivery: Delivery): string {
+    const remaining = this.redeliveriesLeft(delivery);
+    const dlq = this.dlqOf(delivery.message);
+    if (remaining === undefined) return `rejected: the broker redelivers it, or past its maximumRedeliveries moves it to ${dlq}`;
+    if (remaining <= 0) return `rejected for the last time (delivery ${delivery.count!}, brokerMaxRedeliveries ${this.brokerMaxRedeliveries!}): the broker moves it to ${dlq}`;
+    return `rejected: the broker redelivers it (at most ${remaining} more time${remaining === 1 ? '' : 's'}), then moves it to ${dlq}`;
+  }
+
+  /** {@link rejection}, for the one line a poison message gets: what becomes of its redeliveries too. */
+  private poisonRejection(delivery: Delivery): string {
+    const remaining = this.redeliveriesLeft(delivery);
+    if (remaining !== undefined && remaining <= 0) return this.rejection(delivery);
+    const times = remaining === undefined ? '' : ` (at most ${remaining})`;
+    return `rejected, and its redeliveries${times} will be too, quietly (debug), until the broker moves it to ${this.dlqOf(delivery.message)}`;
+  }
+
+  private redeliveriesLeft(delivery: Delivery): number | undefined {
+    if (this.brokerMaxRedeliveries === undefined || delivery.count === undefined) return undefined;
+    return this.brokerMaxRedeliveries - (delivery.count - 1);
+  }
+
+  /** ActiveMQ dead-letters a non-persistent message only when its dead-letter strategy says `processNonPersistent`. */
+  private dlqOf(message: StompFrame): string {
+    return message.headers['persistent'] === 'true' ? 'its DLQ' : 'its DLQ (a non-persistent message only with processNonPersistent; else it is dropped)';
+  }
+
+  private async runEvent(handler: MessageHandler, data: unknown, context: ActiveMQContext, settlement: MessageSettlement, delivery: Delivery): Promise<void> {
     try {
       const result: unknown = await handler(data, context);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     } catch (error) {
       this.counters.handlerFailures++;
-      this.logger.error(`handler for '${context.getPattern()}' failed on message ${messageId} (${errorMessage(error)}); rejected for redelivery, then the DLQ`);
+      const fate = this.manualAck ? `not settled by the server (ackMode 'manual')` : this.rejection(delivery);
+      this.logger.error(`handler for '${context.getPattern()}' failed on message ${delivery.messageId}: ${describeFailure(error)}; ${fate}`);
       await this.settle(settlement, 'nack');
       return;
     } finally {
@@ -366,50 +631,82 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     this.logger.warn(`reply to ${replyTo} for message ${request.headers['message-id'] ?? ''} not delivered: ${errorMessage(error)}`);
   }
 
-  private async settle(settlement: MessageSettlement, outcome: 'ack' | 'nack'): Promise<void> {
-    if (this.manualAck) return;
+  /**
+   * ACK or NACK, unless acknowledgements are manual and the handler's to make. `byServer`: the
+   * server decided without the handler (a repeat, a poison message), so it settles in any mode.
+   */
+  private async settle(settlement: MessageSettlement, outcome: SettlementOutcome, byServer = false): Promise<void> {
+    if (this.manualAck && !byServer) return;
     try {
       await (outcome === 'ack' ? settlement.ack() : settlement.nack());
       this.counters[outcome === 'ack' ? 'acknowledged' : 'rejected']++;
     } catch (error) {
-      this.logger.warn(`could not ${outcome} a message: ${errorMessage(error)}; the broker will redeliver it`);
+      // A lost connection was reported once already: each message it takes along needs no line of its own.
+      const lost = error instanceof StompConnectionClosedError;
+      this.logger[lost ? 'debug' : 'warn'](`could not ${outcome} a message: ${errorMessage(error)}; the broker will redeliver it`);
     }
   }
 
   private onClosed(connection: StompConnection, error: StompError | undefined): void {
     if (this.connection !== connection) return;
-    for (const consumer of this.consumers) consumer.gate.stop();
-    this.consumers.length = 0;
+    this.stopTaking();
     this.connection = undefined;
     this._status$.next(this.closing ? ActiveMQStatus.CLOSED : ActiveMQStatus.DISCONNECTED);
     this.emitEvent('disconnect', error);
     if (!error || this.closing) return;
-    this.logger.error(`lost the connection to ${connection.broker}: ${error.message}`);
     this.emitEvent('error', error);
     const policy = reconnectPolicyOf(this.settings.options);
-    if (!policy.enabled) return;
+    const running = this.inFlight();
     // Handlers in flight on the lost connection cannot ack: the broker redelivers their messages.
+    const inFlight = running === 0 ? '' : `; ${running} handler${running === 1 ? '' : 's'} still running (the broker redelivers their messages)`;
+    if (!policy.enabled) {
+      this.logger.error(`lost the connection to ${connection.broker}: ${error.message}; reconnection is off, so the server consumes no more${inFlight}`);
+      return;
+    }
+    // The one line of an outage: the attempts are debug, and being back is one `log` line.
+    this.logger.warn(`lost the connection to ${connection.broker}: ${error.message}; reconnecting${inFlight}`);
     this._status$.next(ActiveMQStatus.RECONNECTING);
-    this.attach(() =>
-      reconnect(
-        this.settings.brokers,
-        policy,
-        () => this.closing,
-        (attempt) => logAttempt(this.logger, attempt),
-      ),
-    ).then(
-      () => {
-        this.counters.reconnections++;
-        this.logger.log(`reconnected; consuming ${this.consumers.length} subscriptions again`);
-      },
-      (failure: Error) => this.logger.error(failure.message),
-    );
+    void this.reconnectAfterLoss(policy);
+  }
+
+  private async reconnectAfterLoss(policy: ReconnectPolicy): Promise<void> {
+    let attached: boolean;
+    try {
+      // Attempt 1 is what the warning above announced.
+      attached = await this.attach(() =>
+        reconnect(
+          this.settings.brokers,
+          policy,
+          () => this.closing,
+          (attempt) => attempt > 1 && logAttempt(this.logger, attempt),
+        ),
+      );
+    } catch (failure) {
+      // Closing while reconnecting is no failure: the reconnection just stops.
+      if (this.closing) this.logger.debug?.(`reconnection stopped: the server is closing`);
+      else this.logger.error(`${(failure as Error).message}; the server consumes no more`);
+      return;
+    }
+    if (!attached) return;
+    this.counters.reconnections++;
+    this.logger.log(`reconnected to ${this.connection?.broker ?? ''}; consuming ${this.messageHandlers.size} subscriptions again`);
   }
 
   private emitEvent<K extends keyof ActiveMQEvents>(event: K, ...args: Parameters<ActiveMQEvents[K]>): void {
     if (event === 'error' && this.events.listenerCount('error') === 0) return;
     this.events.emit(event, ...args);
   }
+}
+
+/**
+ * Keys of a run in `running`: per pattern, as a message of a topic can reach two patterns' handlers
+ * (wildcards) under one `message-id`, and each must run.
+ */
+function runKeys(pattern: string, messageId: string | undefined, dedupeId: string | undefined): string[] {
+  const keys: string[] = [];
+  if (messageId !== undefined) keys.push(`${pattern}\0id:${messageId}`);
+  if (dedupeId !== undefined) keys.push(`${pattern}\0dedupe:${dedupeId}`);
+  return keys;
 }
 
 function positiveInteger(name: string, value: number): number {
