@@ -15,7 +15,7 @@ export const MAX_HEARTBEAT_MS = 2 ** 31 - 1;
 /**
  * STOMP 1.2 "Heart-beating": with CONNECT `heart-beat:cx,cy` and CONNECTED `heart-beat:sx,sy`,
  * the client sends every max(cx, sy) unless either is 0, and expects the server every max(sx, cy)
- * unless either is 0. A missing header means `0,0`. A value past {@link MAX_HEARTBEAT_MS} is
+ * unless either is 0. A missing header means `0,0`. A value past 2^31 - 1 ms is
  * refused with a `RangeError`: no timer can keep it, and Node would fire it every millisecond.
  */
 export function negotiateHeartbeat(offered: readonly [number, number], connectedHeader: string | undefined): HeartbeatIntervals {
