@@ -577,7 +577,9 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
 
   /** Opens the reply queue, then writes what is unconfirmed, in its order; new sends wait on `reconnecting` until then. */
   private async prepare(connection: StompConnection, reconnected: boolean): Promise<void> {
-    await connection.subscribe(this.replyTo, (reply) => this.replies.route(reply));
+    await connection.subscribe(this.replyTo, (reply) => this.replies.route(reply), {
+      onOversize: (reply) => this.replies.tooLarge(reply, this.frameLimits.maxBodyBytes),
+    });
     const resent = (await this.acknowledged?.resend(connection)) ?? 0;
     if (resent) this.logger.log(`re-sent ${resent} unconfirmed messages after reconnecting`);
     if (this.tracked && this.tracked.messages.length > 0 && reconnected) {
@@ -605,7 +607,9 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private async moveTo(primary: StompConnection, backup: StompConnection): Promise<void> {
     if (this.connection !== backup || this.closing) return primary.destroy();
     const moved = (async () => {
-      await primary.subscribe(this.replyTo, (reply) => this.replies.route(reply));
+      await primary.subscribe(this.replyTo, (reply) => this.replies.route(reply), {
+        onOversize: (reply) => this.replies.tooLarge(reply, this.frameLimits.maxBodyBytes),
+      });
       if (this.acknowledged) await this.flushWithin(this.options.closeTimeout ?? 10_000);
       await backup.disconnect();
       primary.once('close', (error: StompError | undefined) => this.onClosed(primary, error));

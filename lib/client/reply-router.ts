@@ -63,6 +63,23 @@ export class ReplyRouter {
   }
 
   /** Hands a reply to its request; a reply nobody waits for any more is dropped. */
+  /**
+   * A reply over `maxBodyBytes`, its body read past and not kept: its request fails with a clear
+   * error instead of the connection.
+   */
+  tooLarge(message: StompFrame, maxBodyBytes: number): void {
+    const correlationId = message.headers['correlation-id'] ?? '';
+    const request = this.pending.get(correlationId);
+    if (!request) return;
+    const size = message.headers['content-length'];
+    this.fail(
+      correlationId,
+      new RangeError(
+        `the reply to '${request.pattern}' is ${size === undefined ? 'larger than' : `${size} bytes, over`} the limit of ${maxBodyBytes} bytes (maxBodyBytes): not read`,
+      ),
+    );
+  }
+
   route(message: StompFrame): void {
     const correlationId = message.headers['correlation-id'] ?? '';
     const request = this.pending.get(correlationId);

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { Logger } from '@nestjs/common';
+import { Controller, Logger } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { ActiveMQRecord, ActiveMQRecordBuilder } from '../../../lib/client/activemq.record-builder.js';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
@@ -15,7 +16,7 @@ import { optionsFor, uniqueQueue } from '../../support/connect.js';
 import { DelayProxy } from '../../support/delay-proxy.js';
 import { drainIds } from '../../support/drain.js';
 import { connected, FakeStompServer } from '../../support/fake-stomp-server.js';
-import { RecordingLogger } from '../../support/nest.js';
+import { RecordingLogger, startService } from '../../support/nest.js';
 
 // The client's failure paths (issue 12): each test reproduces one item against the real ActiveMQ.
 
@@ -149,6 +150,27 @@ describe('#1 #18 a send the broker would refuse fails that send; nothing loops',
     expect(lax.unwrap<StompConnection>().isClosed).toBe(false);
     expect(await read(p, 1)).toEqual(['after']);
     expect(lax.metrics().reconnections).toBe(2);
+  });
+});
+
+describe('#2 a reply over maxBodyBytes', () => {
+  it('#2 fails its request with a clear error; the client stays connected and its next request is answered', async () => {
+    const p = pattern('big-reply');
+    @Controller()
+    class Echo {
+      @MessagePattern<string>(p)
+      echo(@Payload() size: number): string {
+        return 'r'.repeat(size);
+      }
+    }
+    const service = await startService([Echo]);
+    cleanups.push(() => service.close());
+    const c = client(`${sharedBrokerUrl()}?maxBodyBytes=1024`);
+    const error = await firstValueFrom(c.send(p, 5000)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toBe(`the reply to '${p}' is larger than the limit of 1024 bytes (maxBodyBytes): not read`);
+    expect(await firstValueFrom(c.send(p, 10))).toBe('r'.repeat(10));
+    expect(c.metrics()).toMatchObject({ reconnections: 0, status: ActiveMQStatus.CONNECTED });
   });
 });
 
