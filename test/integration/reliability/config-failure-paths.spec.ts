@@ -17,6 +17,7 @@ import { InvalidUriError, UnknownOptionError, UnknownUriParameterError } from '.
 import { KNOWN_PARAMETERS } from '../../../lib/uri/parameters.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
 import { RecordingLogger } from '../../support/nest.js';
+import { thrown } from '../../support/thrown.js';
 
 /** Configuration and start-up failures (issue 12, items 9, 14, 15, 19): each one clear, early and logged. */
 
@@ -25,15 +26,6 @@ afterEach(() => {
   Logger.overrideLogger(['log', 'error', 'warn']);
 });
 afterAll(() => stopVmBroker('localhost'));
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('no error was thrown');
-}
 
 /** A loopback port nothing listens on: a connection to it is refused (ECONNREFUSED). */
 async function closedPort(): Promise<number> {

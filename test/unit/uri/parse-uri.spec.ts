@@ -6,15 +6,7 @@ import { stompConnectionOptions } from '../../../lib/uri/connection-options.js';
 import { InvalidUriError, InvalidUriParameterError, UnknownUriParameterError } from '../../../lib/uri/errors.js';
 import { KNOWN_PARAMETERS, PARAMETERS } from '../../../lib/uri/parameters.js';
 import { parseActiveMQUri, redactCredentials } from '../../../lib/uri/parse-uri.js';
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('no error was thrown');
-}
+import { thrown } from '../../support/thrown.js';
 
 describe('parseActiveMQUri: addresses', () => {
   it('reads stomp://user:pass@host:port', () => {

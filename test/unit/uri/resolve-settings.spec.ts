@@ -2,15 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
 import { InvalidUriError, UnknownOptionError, UnknownUriParameterError } from '../../../lib/uri/errors.js';
 import { resolveSettings, unsetUriProblem } from '../../../lib/uri/resolve-settings.js';
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('no error was thrown');
-}
+import { thrown } from '../../support/thrown.js';
 
 describe('resolveSettings: the uri', () => {
   it('#9 no uri key means the embedded broker vm://localhost', () => {
