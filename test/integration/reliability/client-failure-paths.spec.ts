@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Logger } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
@@ -21,7 +21,8 @@ import { RecordingLogger, startService } from '../../support/nest.js';
 // The client's failure paths (issue 12): each test reproduces one item against the real ActiveMQ.
 
 const logger = new RecordingLogger();
-beforeAll(() => {
+// Before each test: a Nest app a test starts makes its own logger Nest's.
+beforeEach(() => {
   Logger.overrideLogger(logger);
 });
 afterAll(() => {
