@@ -22,6 +22,15 @@ export type { ConfirmationStrategy } from './producer/acknowledged-sender.js';
 export { SendInDoubtError, MessageTooLargeForWindowError, TransactionError } from './producer/errors.js';
 export { ActiveMQTransaction } from './producer/transaction.js';
 export { DurableSend, NonDurableSend, Transactional, type DurableSendOptions, type NonDurableSendOptions, type MethodOrClassDecorator } from './decorators/send-decorators.js';
-export { EmbeddedBroker, vmBroker, stopVmBroker, type EmbeddedBrokerOptions, type BrokerStats } from './broker/embedded-broker.js';
+export {
+  EmbeddedBroker,
+  vmBroker,
+  stopVmBroker,
+  DataDirError,
+  type EmbeddedBrokerOptions,
+  type BrokerStats,
+  type JournalDamage,
+  type JournalRecoveryReport,
+} from './broker/embedded-broker.js';
 export type { ActiveMQClientMetrics, ActiveMQServerMetrics } from './metrics.js';
 export { ActiveMQHealthIndicator, type ActiveMQHealthOptions, type ActiveMQHealthResult } from './health/activemq.health.js';

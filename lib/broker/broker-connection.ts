@@ -1,10 +1,11 @@
 import type { Duplex } from 'node:stream';
-import { encodeFrame } from '../stomp/encoder.js';
 import { StompParseError } from '../stomp/errors.js';
 import type { StompFrame, StompHeaders, StompServerCommand } from '../stomp/frame.js';
+import { MAX_HEARTBEAT_MS } from '../stomp/heartbeat.js';
 import { StompParser } from '../stomp/parser.js';
 import type { BrokerCore } from './broker-core.js';
 import type { BrokerMessage, Queue, QueueConsumer } from './queue.js';
+import { encodeFrameFor, headerDecoder, negotiateVersion, SUPPORTED_VERSIONS, type StompVersion } from './stomp-versions.js';
 
 /** A protocol error answered with an ERROR frame (carrying the request's receipt-id when it had one). */
 export class BrokerProtocolError extends Error {
@@ -12,6 +13,8 @@ export class BrokerProtocolError extends Error {
     message: string,
     /** The connection cannot go on (STOMP says the server closes after an ERROR; used for protocol violations). */
     readonly fatal = false,
+    /** More headers of the ERROR (e.g. `version` when no version could be agreed). */
+    readonly headers: StompHeaders = {},
   ) {
     super(message);
     this.name = 'BrokerProtocolError';
@@ -40,7 +43,8 @@ export class Subscription implements QueueConsumer {
   ) {}
 
   hasCredit(): boolean {
-    return this.ack === 'auto' || this.unacked.size < this.prefetch;
+    // A connection whose stream is backed up takes nothing more: what it cannot write waits in the queue, counted.
+    return !this.connection.congested && (this.ack === 'auto' || this.unacked.size < this.prefetch);
   }
 
   deliver(message: BrokerMessage, queue: Queue): void {
@@ -53,22 +57,69 @@ interface OpenTransaction {
   readonly acks: Delivery[];
 }
 
-const SERVER_HEARTBEAT = 10_000;
+/**
+ * What one connection may do before it is CONNECTED, and how fast heart-beats may go. Until
+ * CONNECTED a socket has proved nothing (with logins, not even that it may use the broker), so it
+ * gets a small frame, a deadline, and (counted by the broker) one of a bounded number of places.
+ */
+export interface ConnectionLimits {
+  /** Milliseconds a new connection has to complete its CONNECT; then it gets an ERROR and is closed. Default 10000. */
+  readonly connectTimeoutMs: number;
+  /**
+   * Bytes a client may send up to the end of its CONNECT frame (EOLs before it included); more, and
+   * it gets an ERROR and is closed without the rest being read. A CONNECT carries no body. Default 8 KiB.
+   */
+  readonly maxConnectFrameBytes: number;
+  /** The broker neither beats nor expects beats more often than this, whatever the client asks. Default 100 ms. */
+  readonly minHeartbeatMs: number;
+}
+
+/** The limits of {@link ConnectionLimits} where none are given. */
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
+  connectTimeoutMs: 10_000,
+  maxConnectFrameBytes: 8 * 1024,
+  minHeartbeatMs: 100,
+});
+
+/** What a connection tells the broker that accepted it. */
+export interface ConnectionEvents {
+  /** The connection is no longer waiting for its CONNECT: it got CONNECTED, or it closed first. Called once. */
+  settled(connection: BrokerConnection): void;
+  /** A limit was enforced; `kind` names it (the broker logs the first of each kind). */
+  limit(kind: string, message: string): void;
+}
+
+const NO_EVENTS: ConnectionEvents = { settled: () => {}, limit: () => {} };
+const EMPTY = Buffer.alloc(0);
+/**
+ * Bytes written to a connection's stream and not yet taken by it past which its subscriptions get
+ * no more messages until 'drain' (or its high-water mark, if higher, so that 'drain' is sure to come).
+ */
+const MAX_UNWRITTEN_BYTES = 64 * 1024;
 
 /**
  * The broker's side of one client connection: parses its frames with the project's STOMP codec,
- * runs the STOMP 1.2 state machine (CONNECT first, then the session frames), and writes the
- * frames the broker sends. Everything about destinations and storage is the core's.
+ * runs the STOMP state machine (CONNECT first, agreeing version 1.0, 1.1 or 1.2, then the session
+ * frames), and writes the frames the broker sends. Everything about destinations and storage is
+ * the core's.
  */
 export class BrokerConnection {
   readonly id: string;
   private readonly parser: StompParser;
   private connected = false;
+  /** The agreed version; until CONNECT, frames (an ERROR) are written as 1.2. */
+  private version: StompVersion = '1.2';
+  /** Bytes read before the CONNECT frame was complete: at most `maxConnectFrameBytes`. */
+  private preConnectBytes = 0;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private settled = false;
   /** After an ERROR or DISCONNECT nothing more the client sent is acted on. */
   private ending = false;
   private closed = false;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly transactions = new Map<string, OpenTransaction>();
+  /** `ack:auto` deliveries whose bytes the stream has not yet taken: settled once it has, given back if it never does. */
+  private readonly unwritten = new Set<Delivery>();
   private nextAck = 0;
   private sendTimer: NodeJS.Timeout | undefined;
   private readTimer: NodeJS.Timeout | undefined;
@@ -77,6 +128,10 @@ export class BrokerConnection {
   private corked = false;
   /** Set while the broker is over its memory limit: nothing more is read from this client. */
   paused = false;
+  /** True while nothing more should be written for subscriptions: the stream is backed up, or the connection is ending. */
+  get congested(): boolean {
+    return this.closed || this.ending || this.stream.writableLength >= Math.max(MAX_UNWRITTEN_BYTES, this.stream.writableHighWaterMark);
+  }
   /** True while the client has a subscription (it is then never paused: its ACKs free memory). */
   get consumes(): boolean {
     return this.subscriptions.size > 0;
@@ -89,6 +144,8 @@ export class BrokerConnection {
     private readonly stream: Duplex,
     sequence: number,
     readonly remote: string,
+    private readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+    private readonly events: ConnectionEvents = NO_EVENTS,
   ) {
     this.id = `ID:embedded-${core.brokerId}-${sequence}`;
     this.parser = new StompParser({ frame: (frame) => this.onFrame(frame), heartbeat: () => {} }, core.limits);
@@ -96,12 +153,56 @@ export class BrokerConnection {
     stream.on('error', () => this.close());
     stream.on('close', () => this.close());
     stream.on('end', () => this.close());
+    stream.on('drain', () => this.redispatch());
+    this.connectTimer = setTimeout(() => this.connectTimedOut(), limits.connectTimeoutMs);
+    this.connectTimer.unref();
+  }
+
+  /** Closes a connection still waiting for its CONNECT, with an ERROR saying why (the broker needs its place). */
+  refuse(kind: string, reason: string): void {
+    if (this.settled || this.ending) return;
+    this.events.limit(kind, reason);
+    this.fail(undefined, new BrokerProtocolError(reason, true));
+  }
+
+  private connectTimedOut(): void {
+    this.refuse('connectTimeoutMs', `no CONNECT within ${this.limits.connectTimeoutMs} ms of the connection opening (connectTimeoutMs): closed`);
   }
 
   private onData(chunk: Buffer): void {
+    // After an ERROR nothing more is parsed: a hostile client's bytes cost no more work.
+    if (this.closed || this.ending) return;
     this.readSince = Date.now();
+    const rest = this.connected ? chunk : this.readUntilConnected(chunk);
+    if (rest.length > 0) this.push(rest);
+  }
+
+  /**
+   * Before CONNECTED, hands the parser at most `maxConnectFrameBytes`, cut where a frame may end
+   * (each NUL), so that nothing is buffered for a frame that would pass the limit; returns what
+   * follows the CONNECT frame in `chunk` once it is CONNECTED (frames may follow it in one write).
+   */
+  private readUntilConnected(chunk: Buffer): Buffer {
+    let offset = 0;
+    while (offset < chunk.length && !this.connected) {
+      if (this.closed || this.ending) return EMPTY;
+      const nul = chunk.indexOf(0, offset);
+      const end = nul === -1 ? chunk.length : nul + 1;
+      this.preConnectBytes += end - offset;
+      if (this.preConnectBytes > this.limits.maxConnectFrameBytes) {
+        const limit = this.limits.maxConnectFrameBytes;
+        this.refuse('maxConnectFrameBytes', `the first frame must be a CONNECT of at most ${limit} bytes; more came before its end (maxConnectFrameBytes ${limit}): closed`);
+        return EMPTY;
+      }
+      this.push(chunk.subarray(offset, end));
+      offset = end;
+    }
+    return chunk.subarray(offset);
+  }
+
+  private push(bytes: Buffer): void {
     try {
-      this.parser.push(chunk);
+      this.parser.push(bytes);
     } catch (error) {
       const reason = error instanceof StompParseError ? error.message : String(error);
       this.fail(undefined, new BrokerProtocolError(`malformed STOMP: ${reason}`, true));
@@ -129,7 +230,7 @@ export class BrokerConnection {
         case 'ACK':
         case 'NACK':
           this.onAck(frame, frame.command === 'ACK');
-          break;
+          return;
         case 'BEGIN':
           this.onBegin(frame);
           break;
@@ -153,20 +254,29 @@ export class BrokerConnection {
   }
 
   private onConnect(frame: StompFrame): void {
-    const versions = (frame.headers['accept-version'] ?? '1.0').split(',');
-    if (!versions.includes('1.2')) throw new BrokerProtocolError(`only STOMP 1.2 is supported; the client accepts ${versions.join(', ')}`, true);
+    const accepted = frame.headers['accept-version'];
+    const version = negotiateVersion(accepted);
+    if (version === undefined) {
+      throw new BrokerProtocolError(`no STOMP version in common: the client accepts ${accepted}, this broker speaks ${SUPPORTED_VERSIONS.join(', ')}`, true, {
+        version: SUPPORTED_VERSIONS.join(','),
+      });
+    }
+    // From here on frames, the ERRORs below included, are written as the client reads them.
+    this.version = version;
+    this.parser.decodeHeader = headerDecoder(version);
+    if (frame.body.length > 0) throw new BrokerProtocolError(`a ${frame.command} frame carries no body; this one has ${frame.body.length} bytes`, true);
     if (!this.core.authenticate(frame.headers['login'], frame.headers['passcode'])) {
       throw new BrokerProtocolError('authentication failed: unknown login or wrong passcode', true);
     }
-    const [cx, cy] = parseHeartbeat(frame.headers['heart-beat']);
-    const sendEvery = cy === 0 ? 0 : Math.max(SERVER_HEARTBEAT, cy);
-    const expectEvery = cx === 0 ? 0 : Math.max(SERVER_HEARTBEAT, cx);
+    const { sendEvery, expectEvery } = this.negotiateHeartbeat(frame.headers['heart-beat']);
     this.connected = true;
+    this.settle();
     this.write('CONNECTED', {
-      version: '1.2',
+      version,
       server: `nestjs-activemq-embedded/${this.core.version}`,
       session: this.id,
-      'heart-beat': `${SERVER_HEARTBEAT},${SERVER_HEARTBEAT}`,
+      // As ActiveMQ answers: what the broker sends, then what it expects (a client asking 0,500 gets 500,0).
+      'heart-beat': `${sendEvery},${expectEvery}`,
     });
     if (sendEvery > 0) {
       this.sendTimer = setInterval(() => {
@@ -176,12 +286,42 @@ export class BrokerConnection {
       this.sendTimer.unref();
     }
     if (expectEvery > 0) {
-      // Generous: a client is dropped after 3 silent intervals.
+      // Generous: a client is dropped after 3 silent intervals. Not while paused: the broker
+      // itself stopped reading, so the client's beats wait unread in the socket.
       this.readTimer = setInterval(() => {
-        if (Date.now() - this.readSince > expectEvery * 3) this.close();
+        if (!this.paused && Date.now() - this.readSince > expectEvery * 3) this.close();
       }, expectEvery);
       this.readTimer.unref();
     }
+  }
+
+  /**
+   * The broker's intervals for CONNECT's `heart-beat:cx,cy` (STOMP 1.1+ "Heart-beating"): it sends
+   * every cy ms and expects the client every cx ms, each raised to `minHeartbeatMs`; 0 means none.
+   * Honoured whatever the version (1.0 has no heart-beating, but ActiveMQ takes the header there too).
+   * A value past 2^31 - 1 ms (24.8 days) is clamped to it: a Node timer cannot wait longer and
+   * would fire every millisecond instead, and ActiveMQ accepts such values, so refusing them
+   * would refuse clients ActiveMQ takes. A header that is not two whole numbers is refused, as
+   * ActiveMQ refuses it.
+   */
+  private negotiateHeartbeat(header: string | undefined): { sendEvery: number; expectEvery: number } {
+    const match = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(header ?? '0,0');
+    if (!match) throw new BrokerProtocolError(`heart-beat '${header}' is not two whole numbers of ms, as in heart-beat:10000,10000`, true);
+    const [cx, cy] = [Number(match[1]), Number(match[2])];
+    if (cx > MAX_HEARTBEAT_MS || cy > MAX_HEARTBEAT_MS) {
+      const asked = header!.trim().slice(0, 64);
+      this.events.limit('heart-beat', `a client asked for heart-beat:${asked}, past ${MAX_HEARTBEAT_MS} ms, the longest a timer holds: clamped to ${MAX_HEARTBEAT_MS}`);
+    }
+    const interval = (ms: number) => (ms === 0 ? 0 : Math.min(MAX_HEARTBEAT_MS, Math.max(this.limits.minHeartbeatMs, ms)));
+    return { sendEvery: interval(cy), expectEvery: interval(cx) };
+  }
+
+  /** Leaves the pending state (CONNECTED, or closed first): the deadline is off, the broker frees the place. */
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.connectTimer);
+    this.events.settled(this);
   }
 
   private onSend(frame: StompFrame): void {
@@ -189,7 +329,9 @@ export class BrokerConnection {
     const message = this.core.createMessage(this, destination, frame);
     const transaction = frame.headers['transaction'];
     if (transaction !== undefined) {
-      this.transactionOf(transaction).sends.push(message);
+      const open = this.transactionOf(transaction);
+      this.core.holdTransactional(message);
+      open.sends.push(message);
       this.receipt(frame);
       return;
     }
@@ -201,8 +343,9 @@ export class BrokerConnection {
   }
 
   private onSubscribe(frame: StompFrame): void {
-    const id = required(frame, 'id');
     const destination = required(frame, 'destination');
+    // STOMP 1.0 has no subscription ids: the destination stands for one, as in its UNSUBSCRIBE.
+    const id = this.version === '1.0' ? (frame.headers['id'] ?? destination) : required(frame, 'id');
     if (this.subscriptions.has(id)) throw new BrokerProtocolError(`subscription id '${id}' is in use on this connection`);
     const ack = frame.headers['ack'] ?? 'auto';
     if (ack !== 'auto' && ack !== 'client' && ack !== 'client-individual') throw new BrokerProtocolError(`ack mode '${ack}' is not auto, client or client-individual`);
@@ -216,26 +359,42 @@ export class BrokerConnection {
   }
 
   private onUnsubscribe(frame: StompFrame): void {
-    const id = required(frame, 'id');
-    const subscription = this.subscriptions.get(id);
-    if (!subscription) throw new BrokerProtocolError(`no subscription '${id}' on this connection`);
+    const subscription =
+      this.version === '1.0' && frame.headers['id'] === undefined ? this.subscriptionTo(required(frame, 'destination')) : this.subscriptions.get(required(frame, 'id'));
+    if (!subscription) throw new BrokerProtocolError(`no subscription '${frame.headers['id'] ?? frame.headers['destination']}' on this connection`);
     this.dropSubscription(subscription);
   }
 
+  /** A STOMP 1.0 UNSUBSCRIBE by destination: the first subscription to it. */
+  private subscriptionTo(destination: string): Subscription | undefined {
+    for (const subscription of this.subscriptions.values()) if (subscription.destination === destination) return subscription;
+    return undefined;
+  }
+
+  /** ACK or NACK; its RECEIPT follows the journal writes it causes (a removal, a count, a move to the DLQ). */
   private onAck(frame: StompFrame, positive: boolean): void {
-    const ackId = required(frame, 'id');
+    const ackId = this.ackIdOf(frame);
+    const transaction = frame.headers['transaction'];
+    // Checked before any delivery is taken: a refused ACK must leave its deliveries as they were.
+    const open = transaction === undefined ? undefined : this.transactionOf(transaction);
     const settled = this.takeDeliveries(ackId);
     if (!settled) throw new BrokerProtocolError(`${frame.command} of '${ackId}': no such unacknowledged message on this connection`);
-    const transaction = frame.headers['transaction'];
-    if (transaction !== undefined && positive) {
-      this.transactionOf(transaction).acks.push(...settled);
+    if (open && positive) {
+      open.acks.push(...settled);
+      this.receipt(frame);
       return;
     }
-    for (const delivery of settled) {
-      if (positive) this.core.acknowledge(delivery.message, delivery.queue);
-      else this.core.reject(delivery.message, delivery.queue);
-    }
+    const stored = settled.map((delivery) => (positive ? this.core.acknowledge(delivery.message, delivery.queue) : this.core.reject(delivery.message, delivery.queue)));
     this.redispatch();
+    const writes = stored.filter((write) => write !== undefined);
+    if (writes.length === 0) {
+      this.receipt(frame);
+      return;
+    }
+    Promise.all(writes).then(
+      () => this.receipt(frame),
+      (error: unknown) => this.fail(frame, asProtocolError(error)),
+    );
   }
 
   private onBegin(frame: StompFrame): void {
@@ -249,6 +408,7 @@ export class BrokerConnection {
     const transaction = this.transactions.get(id);
     if (!transaction) throw new BrokerProtocolError(`COMMIT of '${id}': no such transaction`);
     this.transactions.delete(id);
+    // From here the core counts the sends: commit() takes them over, whatever its outcome.
     this.core.commit(transaction.sends, transaction.acks, this).then(
       () => {
         this.receipt(frame);
@@ -267,6 +427,7 @@ export class BrokerConnection {
     const transaction = this.transactions.get(id);
     if (!transaction) throw new BrokerProtocolError(`ABORT of '${id}': no such transaction`);
     this.transactions.delete(id);
+    this.core.dropTransactional(transaction.sends);
     this.giveBack(transaction.acks);
   }
 
@@ -290,13 +451,37 @@ export class BrokerConnection {
     return undefined;
   }
 
+  /**
+   * The delivery an ACK or NACK names, by the version's rule: 1.2 by `id` (the MESSAGE's `ack`),
+   * 1.1 by `message-id` and `subscription`, 1.0 by `message-id` alone; 1.0 has no NACK.
+   */
+  private ackIdOf(frame: StompFrame): string {
+    if (this.version === '1.2') return required(frame, 'id');
+    if (this.version === '1.0' && frame.command === 'NACK') throw new BrokerProtocolError('NACK is not part of STOMP 1.0 (the version this connection agreed)');
+    const messageId = required(frame, 'message-id');
+    if (this.version === '1.1' && !this.subscriptions.get(required(frame, 'subscription'))?.unacked.has(messageId)) {
+      throw new BrokerProtocolError(`${frame.command} of '${messageId}': no such unacknowledged message on subscription '${frame.headers['subscription']}'`);
+    }
+    return messageId;
+  }
+
+  /** The key a new delivery is acknowledged by: a fresh `ack` header in 1.2, its `message-id` before (unique among a connection's unacknowledged deliveries). */
+  private ackIdFor(headers: StompHeaders): string {
+    if (this.version !== '1.2') return headers['message-id']!;
+    return (headers['ack'] = `${this.id}-${++this.nextAck}`);
+  }
+
   private transactionOf(id: string): OpenTransaction {
     const transaction = this.transactions.get(id);
     if (!transaction) throw new BrokerProtocolError(`transaction '${id}' is not open (BEGIN it first)`);
     return transaction;
   }
 
-  /** Writes a MESSAGE for `message` to `subscription`. */
+  /**
+   * Writes a MESSAGE for `message` to `subscription`. It is encoded first: a message that cannot
+   * be is handed to the core as undeliverable, never settled and lost. An `ack:auto` delivery is
+   * settled once the stream has taken its bytes; until then it is held, and counted.
+   */
   deliver(subscription: Subscription, message: BrokerMessage, queue: Queue): void {
     const headers: StompHeaders = {
       ...message.headers,
@@ -309,14 +494,26 @@ export class BrokerConnection {
     };
     if (message.expires > 0) headers['expires'] = String(message.expires);
     if (message.deliveries > 0) headers['redelivered'] = 'true';
-    if (subscription.ack !== 'auto') {
-      const ackId = `${this.id}-${++this.nextAck}`;
-      headers['ack'] = ackId;
-      subscription.unacked.set(ackId, { message, queue });
-    } else {
-      this.core.acknowledge(message, queue);
+    const ackId = subscription.ack === 'auto' ? undefined : this.ackIdFor(headers);
+    let bytes: Buffer;
+    try {
+      bytes = encodeFrameFor(this.version, 'MESSAGE', headers, message.body);
+    } catch (error) {
+      this.core.undeliverable(message, queue, error instanceof Error ? error.message : String(error));
+      return;
     }
-    this.write('MESSAGE', headers, message.body);
+    const delivery: Delivery = { message, queue };
+    if (ackId !== undefined) {
+      subscription.unacked.set(ackId, delivery);
+      this.writeBytes(bytes);
+      return;
+    }
+    this.unwritten.add(delivery);
+    this.writeBytes(bytes, (error) => {
+      if (!this.unwritten.delete(delivery)) return;
+      if (error) this.core.giveBack(message, queue);
+      else void this.core.acknowledge(message, queue)?.catch(() => {});
+    });
   }
 
   private redispatch(): void {
@@ -344,7 +541,7 @@ export class BrokerConnection {
   /** Answers an ERROR; closes the connection when the error is fatal. */
   private fail(frame: StompFrame | undefined, error: BrokerProtocolError): void {
     if (this.closed || this.ending) return;
-    const headers: StompHeaders = { message: error.message.slice(0, 200).replace(/[\r\n]/g, ' ') };
+    const headers: StompHeaders = { ...error.headers, message: error.message.slice(0, 200).replace(/[\r\n]/g, ' ') };
     const receipt = frame?.headers['receipt'];
     if (receipt !== undefined) headers['receipt-id'] = receipt;
     this.write('ERROR', headers, error.message);
@@ -353,6 +550,16 @@ export class BrokerConnection {
 
   write(command: StompServerCommand, headers: StompHeaders, body?: Buffer | string): void {
     if (this.closed || this.ending) return;
+    this.writeBytes(encodeFrameFor(this.version, command, headers, body));
+  }
+
+  /** Writes an encoded frame, corked until the next turn so that a burst goes out in few writes; `written` as stream.write calls it. */
+  private writeBytes(bytes: Buffer, written?: (error?: Error | null) => void): void {
+    if (this.closed || this.ending) {
+      // Later, as the stream would: the caller may be in the middle of a queue's dispatch.
+      if (written) queueMicrotask(() => written(new Error('the connection is closing')));
+      return;
+    }
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
@@ -362,13 +569,15 @@ export class BrokerConnection {
       });
     }
     this.wroteSinceBeat = true;
-    this.stream.write(encodeFrame(command, headers, body));
+    this.stream.write(bytes, written);
   }
 
   /** Resumes reading after the broker went back under its memory limit. */
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
+    // The silence while paused was the broker's: the heart-beat check starts over.
+    this.readSince = Date.now();
     this.stream.resume();
   }
 
@@ -393,23 +602,37 @@ export class BrokerConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.settle();
     clearInterval(this.sendTimer);
     clearInterval(this.readTimer);
     for (const subscription of [...this.subscriptions.values()]) this.dropSubscription(subscription);
-    for (const transaction of this.transactions.values()) this.giveBack(transaction.acks);
+    for (const transaction of this.transactions.values()) {
+      this.core.dropTransactional(transaction.sends);
+      this.giveBack(transaction.acks);
+    }
     this.transactions.clear();
     this.core.connectionClosed(this);
-    if (!this.stream.destroyed) setImmediate(() => this.stream.destroy());
+    // What the stream still holds when it is destroyed was never written: given back (after
+    // destroy() a pending write's callback may never come). Taken by then: settled by its callback.
+    const giveBackUnwritten = (): void => {
+      this.giveBack([...this.unwritten]);
+      this.unwritten.clear();
+    };
+    if (this.stream.destroyed) giveBackUnwritten();
+    else
+      setImmediate(() => {
+        this.stream.destroy();
+        giveBackUnwritten();
+      });
   }
+}
+
+function asProtocolError(error: unknown): BrokerProtocolError {
+  return error instanceof BrokerProtocolError ? error : new BrokerProtocolError(String(error));
 }
 
 function required(frame: StompFrame, header: string): string {
   const value = frame.headers[header];
   if (value === undefined || value === '') throw new BrokerProtocolError(`${frame.command} needs a '${header}' header`);
   return value;
-}
-
-function parseHeartbeat(value: string | undefined): [number, number] {
-  const match = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(value ?? '0,0');
-  return match ? [Number(match[1]), Number(match[2])] : [0, 0];
 }

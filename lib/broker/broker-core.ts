@@ -52,6 +52,13 @@ interface Target {
   readonly message: BrokerMessage;
 }
 
+/**
+ * Longest a COMMIT's RECEIPT waits for the memory to fall below the limit. The hold only slows a
+ * producer (its sends were counted, and refused past twice the limit, as they came); a
+ * transaction bigger than the limit, with no consumer, would otherwise never be answered.
+ */
+const COMMIT_HOLD_MS = 1000;
+
 const FRAME_HEADERS = new Set(['destination', 'receipt', 'transaction', 'persistent', 'priority', 'expires', 'message-id', 'subscription', 'ack', 'redelivered', 'timestamp']);
 
 /**
@@ -62,6 +69,10 @@ export class BrokerCore {
   readonly brokerId = randomBytes(4).toString('hex');
   readonly version = '0.1.0';
   private readonly queues = new Map<string, Queue>();
+  /** Virtual topic name (`VirtualTopic.x`) → the consumer queues (`Consumer.<group>.VirtualTopic.x`) its sends are copied to: routing looks them up, it never scans every queue. */
+  private readonly virtualConsumers = new Map<string, Set<Queue>>();
+  /** Counters of the queues removed once empty and unused, so that stats() still counts since start. */
+  private readonly removedCounts = { enqueued: 0, dispatched: 0 };
   /** Topic name → its subscriptions' private queues. */
   private readonly topics = new Map<string, Set<Queue>>();
   /** Temporary queues of every connection, by the name others reply to (`/remote-temp-queue/<name>`). */
@@ -72,6 +83,10 @@ export class BrokerCore {
   private nextId: number;
   private memoryBytes = 0;
   private readonly redeliveryTimers = new Set<NodeJS.Timeout>();
+  /** Set by stop(): a redelivery whose delivery count is still being journaled is not scheduled any more. */
+  private stopped = false;
+  /** Where the core reports what it did on its own (a message it could not deliver). */
+  log: (line: string) => void = (line) => console.warn(line);
 
   constructor(
     readonly policy: BrokerPolicy,
@@ -108,6 +123,9 @@ export class BrokerCore {
     const destination = sentTo.startsWith('/temp-queue/') ? `/remote-temp-queue/${this.tempName(connection, sentTo)}` : sentTo;
     const headers: StompHeaders = {};
     for (const name in frame.headers) if (!FRAME_HEADERS.has(name)) headers[name] = frame.headers[name]!;
+    // Only what can be delivered is accepted: a MESSAGE cannot carry a header without a name, and
+    // stored, such a message would fail every delivery (and, persistent, every restart).
+    if (Object.hasOwn(headers, '')) throw new BrokerProtocolError(`SEND has a header with an empty name (':${headers['']!.slice(0, 64)}'), which no MESSAGE can carry: refused`);
     const replyTo = headers['reply-to'];
     if (replyTo?.startsWith('/temp-queue/')) headers['reply-to'] = `/remote-temp-queue/${this.tempName(connection, replyTo)}`;
     const priority = frame.headers['priority'] === undefined ? 4 : Number(frame.headers['priority']);
@@ -141,8 +159,29 @@ export class BrokerCore {
     await this.belowMemoryLimit();
   }
 
-  /** A transaction's sends and acknowledgements, stored as one journal batch, then applied. */
+  /**
+   * A SEND into an open transaction: counted against the memory limit from now on, though it
+   * reaches no queue before COMMIT. Past twice the limit it is refused. The producer is never
+   * paused for it: only its own COMMIT or ABORT could free what it holds, and a paused
+   * connection is not read.
+   */
+  holdTransactional(message: BrokerMessage): void {
+    this.refuseOverHardLimit();
+    this.memoryBytes += message.size;
+  }
+
+  /** The sends of a transaction that ends without them (ABORT, or its connection gone). */
+  dropTransactional(sends: readonly BrokerMessage[]): void {
+    for (const message of sends) this.release(message);
+  }
+
+  /**
+   * A transaction's sends and acknowledgements, stored as one journal batch, then applied. It takes
+   * over the sends' count from {@link holdTransactional}, whether it succeeds or throws.
+   */
   async commit(sends: readonly BrokerMessage[], acks: ReadonlyArray<{ message: BrokerMessage; queue: Queue }>, from: BrokerConnection): Promise<void> {
+    // From here they are counted as the copies their routes make (a topic's subscribers each hold one).
+    this.dropTransactional(sends);
     const targets = sends.flatMap((message) => this.route(message));
     this.admit(targets, from);
     const adds = targets.filter((t) => t.queue.durable && t.message.persistent).map((t) => t.message);
@@ -151,36 +190,62 @@ export class BrokerCore {
     for (const target of targets) this.enqueue(target);
     for (const { message } of acks) this.release(message);
     // Only what adds messages is held: a COMMIT of ACKs alone frees memory, and holding it would stall its consumer.
-    if (targets.length > 0) await this.belowMemoryLimit();
+    if (targets.length > 0) await this.belowMemoryLimit(COMMIT_HOLD_MS);
   }
 
-  acknowledge(message: BrokerMessage, queue: Queue): void {
-    if (queue.durable && message.persistent) void this.store({ removes: [message.id] }).catch(() => {});
+  /**
+   * Settles a delivery. Returns what a RECEIPT must wait for: the removal's journal write (it
+   * rejects if the journal failed), or undefined when nothing went to disk (answered at once,
+   * so that receipts keep the order of their frames).
+   */
+  acknowledge(message: BrokerMessage, queue: Queue): Promise<void> | undefined {
     this.release(message);
+    return this.journaled(message, queue) ? this.store({ removes: [message.id] }) : undefined;
   }
 
-  /** NACK: delivered again after the redelivery delay, or dead-lettered after too many tries. */
-  reject(message: BrokerMessage, queue: Queue): void {
+  /** NACK: delivered again after the redelivery delay, or dead-lettered after too many tries. Returns the journal write to wait for, as {@link acknowledge}. */
+  reject(message: BrokerMessage, queue: Queue): Promise<void> | undefined {
     message.deliveries++;
     if (message.deliveries > this.policy.maxRedeliveries) {
-      this.deadLetter(message, queue, `delivery ${message.deliveries} was rejected; redelivery limit ${this.policy.maxRedeliveries} reached`);
+      return this.deadLetter(message, queue, `delivery ${message.deliveries} was rejected; redelivery limit ${this.policy.maxRedeliveries} reached`);
+    }
+    const schedule = (): void => {
+      if (this.stopped) return;
+      const timer = setTimeout(() => {
+        this.redeliveryTimers.delete(timer);
+        this.requeue(message, queue);
+      }, this.policy.redeliveryDelayMs);
+      this.redeliveryTimers.add(timer);
+    };
+    if (!this.journaled(message, queue)) return void schedule();
+    // The count is journaled before the redelivery is scheduled: a broker restarted meanwhile
+    // continues it, so a poison message still reaches the DLQ after maxRedeliveries.
+    return this.storeDeliveries(message, queue).then(schedule);
+  }
+
+  /**
+   * A message no client can be sent (a header STOMP cannot carry, stored by a broker from before
+   * such SENDs were refused): moved to the DLQ without the headers at fault, or, already on the
+   * DLQ, dropped. Logged; never thrown, so that no delivery, and no restart, falls over on it.
+   */
+  undeliverable(message: BrokerMessage, queue: Queue, reason: string): void {
+    const what = `message ${message.id} of ${message.destination} is undeliverable (${reason})`;
+    if (queue.durable && queue.name === this.policy.deadLetterQueue) {
+      this.log(`embedded broker: ${what}: dropped (it is on the dead-letter queue already)`);
+      void this.acknowledge(message, queue)?.catch(() => {});
       return;
     }
-    const timer = setTimeout(() => {
-      this.redeliveryTimers.delete(timer);
-      queue.requeue(message);
-    }, this.policy.redeliveryDelayMs);
-    this.redeliveryTimers.add(timer);
+    this.log(`embedded broker: ${what}: moved to ${this.policy.deadLetterQueue} without the headers at fault`);
+    const headers: StompHeaders = {};
+    for (const name in message.headers) if (name !== '') headers[name] = message.headers[name]!;
+    void this.deadLetter(message, queue, `undeliverable: ${reason}`, headers)?.catch(() => {});
   }
 
   /** A delivery its consumer left unacknowledged: back at the head of its queue, marked redelivered. */
   giveBack(message: BrokerMessage, queue: Queue): void {
     message.deliveries++;
-    if (this.isTemporary(queue) && !this.tempQueueAlive(queue)) {
-      this.release(message);
-      return;
-    }
-    queue.requeue(message);
+    void this.storeDeliveries(message, queue);
+    this.requeue(message, queue);
   }
 
   queueForSubscription(connection: BrokerConnection, destination: string): Queue {
@@ -212,9 +277,14 @@ export class BrokerCore {
       const name = destination.slice('/topic/'.length);
       const subscribers = this.topics.get(name);
       subscribers?.delete(subscription.queue);
+      subscription.queue.removed = true;
       for (const message of subscription.queue.drainAll()) this.release(message);
       if (subscribers?.size === 0) this.topics.delete(name);
+      return;
     }
+    const queue = subscription.queue;
+    // A virtual topic's consumer queue is its group's durable subscription: it stays to collect copies while nobody consumes.
+    if (queue.durable && queue.unused && virtualTopicsOf(queue.name).length === 0) this.removeQueue(queue);
   }
 
   connectionClosed(connection: BrokerConnection): void {
@@ -222,6 +292,7 @@ export class BrokerCore {
     this.pausedProducers.delete(connection);
     for (const [destination, queue] of connection.tempQueues) {
       this.tempQueues.delete(this.tempName(connection, destination));
+      queue.removed = true;
       for (const message of queue.drainAll()) this.release(message);
     }
     connection.tempQueues.clear();
@@ -229,8 +300,7 @@ export class BrokerCore {
 
   stats(): BrokerStats {
     let waiting = 0;
-    let enqueued = 0;
-    let dispatched = 0;
+    let { enqueued, dispatched } = this.removedCounts;
     for (const queue of this.queues.values()) {
       waiting += queue.size;
       enqueued += queue.enqueued;
@@ -241,6 +311,7 @@ export class BrokerCore {
 
   /** Cancels pending redeliveries (the broker is stopping; the journal keeps what was persistent). */
   stop(): void {
+    this.stopped = true;
     for (const timer of this.redeliveryTimers) clearTimeout(timer);
     this.redeliveryTimers.clear();
     for (const connection of [...this.connections]) connection.close();
@@ -251,8 +322,32 @@ export class BrokerCore {
     if (!queue) {
       queue = new Queue(name, true, (m, q) => this.expired(m, q));
       this.queues.set(name, queue);
+      for (const topic of virtualTopicsOf(name)) {
+        let consumers = this.virtualConsumers.get(topic);
+        if (!consumers) this.virtualConsumers.set(topic, (consumers = new Set()));
+        consumers.add(queue);
+      }
     }
     return queue;
+  }
+
+  /** Forgets an empty, unused queue (a client that subscribed to many names and left must not leave them all behind). */
+  private removeQueue(queue: Queue): void {
+    this.queues.delete(queue.name);
+    queue.removed = true;
+    this.removedCounts.enqueued += queue.enqueued;
+    this.removedCounts.dispatched += queue.dispatched;
+  }
+
+  /**
+   * Puts a message back: on its queue; when that was removed, on the live queue of the same name
+   * (made again: the message is still stored); for a topic subscription or temporary queue that
+   * is gone, nowhere, and its memory is released.
+   */
+  private requeue(message: BrokerMessage, queue: Queue): void {
+    if (!queue.removed) queue.requeue(message);
+    else if (queue.durable) this.queue(queue.name).requeue(message);
+    else this.release(message);
   }
 
   /** Where a message goes: one queue, a temporary queue, or a topic's subscribers (and a virtual topic's consumer queues), each with its own copy. */
@@ -267,13 +362,8 @@ export class BrokerCore {
     const name = destination.slice('/topic/'.length);
     const targets: Target[] = [];
     for (const queue of this.topics.get(name) ?? []) targets.push({ queue, message: this.copy(message) });
-    if (name.startsWith('VirtualTopic.')) {
-      const suffix = `.${name}`;
-      for (const [queueName, queue] of this.queues) {
-        // As on ActiveMQ, the copy is a message of the consumer queue.
-        if (queueName.startsWith('Consumer.') && queueName.endsWith(suffix)) targets.push({ queue, message: this.copy(message, `/queue/${queueName}`) });
-      }
-    }
+    // As on ActiveMQ, the copy is a message of the consumer queue.
+    for (const queue of this.virtualConsumers.get(name) ?? []) targets.push({ queue, message: this.copy(message, `/queue/${queue.name}`) });
     return targets;
   }
 
@@ -290,9 +380,7 @@ export class BrokerCore {
   private admit(targets: readonly Target[], from: BrokerConnection): void {
     // Nothing to hold (e.g. a COMMIT of ACKs alone, which frees memory): never refused.
     if (targets.length === 0) return;
-    if (this.memoryBytes > 2 * this.policy.memoryLimitBytes) {
-      throw new BrokerProtocolError(`memory limit reached (${this.memoryBytes} bytes held, limit ${this.policy.memoryLimitBytes}): send refused; consume messages first`);
-    }
+    this.refuseOverHardLimit();
     if (this.journal && targets.some((t) => t.queue.durable && t.message.persistent) && this.journal.stats().bytesOnDisk > this.policy.storeLimitBytes) {
       throw new BrokerProtocolError(`store limit reached (${this.policy.storeLimitBytes} bytes): persistent send refused`);
     }
@@ -302,9 +390,24 @@ export class BrokerCore {
     }
   }
 
-  private belowMemoryLimit(): Promise<void> {
+  private refuseOverHardLimit(): void {
+    if (this.memoryBytes > 2 * this.policy.memoryLimitBytes) {
+      throw new BrokerProtocolError(`memory limit reached (${this.memoryBytes} bytes held, limit ${this.policy.memoryLimitBytes}): send refused; consume messages first`);
+    }
+  }
+
+  /** Resolves once the memory is below the limit, or after `atMostMs`. */
+  private belowMemoryLimit(atMostMs = Infinity): Promise<void> {
     if (this.memoryBytes <= this.policy.memoryLimitBytes) return Promise.resolve();
-    return new Promise((resolve) => this.heldReceipts.push(resolve));
+    return new Promise((resolve) => {
+      this.heldReceipts.push(resolve);
+      if (atMostMs === Infinity) return;
+      setTimeout(() => {
+        const at = this.heldReceipts.indexOf(resolve);
+        if (at !== -1) this.heldReceipts.splice(at, 1);
+        resolve();
+      }, atMostMs).unref();
+    });
   }
 
   private release(message: BrokerMessage): void {
@@ -321,24 +424,44 @@ export class BrokerCore {
     this.release(message);
   }
 
-  private deadLetter(message: BrokerMessage, queue: Queue, cause: string): void {
+  /**
+   * Moves a message to the DLQ; a persistent one once the move is on disk (returned, for a RECEIPT
+   * to wait for), in neither queue until then. If the journal fails, the message goes back to its
+   * queue and the promise rejects.
+   */
+  private deadLetter(message: BrokerMessage, queue: Queue, cause: string, headers = message.headers): Promise<void> | undefined {
     const dead: BrokerMessage = {
       ...message,
       id: this.nextId++,
       destination: `/queue/${this.policy.deadLetterQueue}`,
-      headers: { ...message.headers, 'original-destination': message.destination, dlqDeliveryFailureCause: cause },
+      headers: { ...headers, 'original-destination': message.destination, dlqDeliveryFailureCause: cause },
       deliveries: 0,
     };
-    const dlq = this.queue(this.policy.deadLetterQueue);
-    const persistent = queue.durable && message.persistent;
-    if (persistent) void this.store({ adds: [dead], removes: [message.id] }).catch(() => {});
-    this.release(message);
-    this.enqueue({ queue: dlq, message: dead });
+    const move = (): void => {
+      this.release(message);
+      this.enqueue({ queue: this.queue(this.policy.deadLetterQueue), message: dead });
+    };
+    if (!this.journaled(message, queue)) return void move();
+    return this.store({ adds: [dead], removes: [message.id] }).then(move, (error: unknown) => {
+      this.requeue(message, queue);
+      throw error;
+    });
+  }
+
+  /** True when settling `message` of `queue` writes to the journal. */
+  private journaled(message: BrokerMessage, queue: Queue): boolean {
+    return this.journal !== undefined && queue.durable && message.persistent;
   }
 
   private store(batch: { adds?: readonly BrokerMessage[]; removes?: readonly number[] }): Promise<void> {
     if (!this.journal) return Promise.resolve();
     return this.journal.write({ adds: batch.adds?.map(toStored), removes: batch.removes });
+  }
+
+  /** Journals a persistent message's delivery count (restored by restore()); never rejects: a failed journal fails the next send instead. */
+  private storeDeliveries(message: BrokerMessage, queue: Queue): Promise<void> {
+    if (!this.journal || !queue.durable || !message.persistent) return Promise.resolve();
+    return this.journal.write({ deliveryCounts: [{ id: message.id, deliveries: message.deliveries }] }).catch(() => {});
   }
 
   private checkDestination(destination: string): void {
@@ -355,14 +478,20 @@ export class BrokerCore {
   private tempName(connection: BrokerConnection, destination: string): string {
     return `${connection.id}.${destination.slice('/temp-queue/'.length)}`;
   }
+}
 
-  private isTemporary(queue: Queue): boolean {
-    return queue.name.startsWith('/remote-temp-queue/');
+/**
+ * The virtual topics a queue of this name consumes, as ActiveMQ's default `Consumer.*.VirtualTopic.>`
+ * matches them: every `VirtualTopic.…` that the name ends with after a dot, the dot ending
+ * `Consumer.` included. Usually one; none for other queues.
+ */
+function virtualTopicsOf(queueName: string): string[] {
+  if (!queueName.startsWith('Consumer.')) return [];
+  const topics: string[] = [];
+  for (let at = queueName.indexOf('.VirtualTopic.', 'Consumer'.length); at !== -1; at = queueName.indexOf('.VirtualTopic.', at + 1)) {
+    topics.push(queueName.slice(at + 1));
   }
-
-  private tempQueueAlive(queue: Queue): boolean {
-    return this.tempQueues.get(queue.name.slice('/remote-temp-queue/'.length)) === queue;
-  }
+  return topics;
 }
 
 function toStored(message: BrokerMessage): StoredMessage {
@@ -388,6 +517,6 @@ function fromStored(stored: StoredMessage): BrokerMessage {
     expires: Number(expires ?? 0),
     timestamp: Number(timestamp ?? Date.now()),
     size,
-    deliveries: 0,
+    deliveries: stored.deliveries ?? 0,
   };
 }

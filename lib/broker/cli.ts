@@ -3,7 +3,7 @@
  * [--stats 10]`: the embedded broker on a TCP port, for several processes on one machine.
  */
 import { parseArgs } from 'node:util';
-import { EmbeddedBroker } from './embedded-broker.js';
+import { DataDirError, EmbeddedBroker } from './embedded-broker.js';
 
 const USAGE = `usage: nestjs-activemq broker [--port 61613] [--host 127.0.0.1] [--data DIR] [--user LOGIN:PASSCODE]... [--memory-limit MB] [--stats SECONDS]
 
@@ -67,7 +67,12 @@ export function parseBrokerArgs(argv: readonly string[]): {
   };
 }
 
-/** Runs the command line: starts the broker, prints its banner and its stats lines until SIGINT/SIGTERM. */
+/**
+ * Runs the command line: starts the broker, prints its banner and its stats lines until
+ * SIGINT/SIGTERM. A broker that cannot start (its data directory, its port) is one line on
+ * stderr and exit code 1; what journal recovery reports goes to stderr too, so that the banner
+ * stays the first line on stdout.
+ */
 export async function runBrokerCli(argv: readonly string[]): Promise<void> {
   let args: ReturnType<typeof parseBrokerArgs>;
   try {
@@ -78,17 +83,26 @@ export async function runBrokerCli(argv: readonly string[]): Promise<void> {
     return;
   }
   const started = performance.now();
-  const broker = await EmbeddedBroker.start({
-    port: args.port,
-    host: args.host,
-    ...(args.dataDir ? { dataDir: args.dataDir } : {}),
-    ...(args.users ? { users: args.users } : {}),
-    ...(args.memoryLimitBytes ? { memoryLimitBytes: args.memoryLimitBytes } : {}),
-  });
+  let broker: EmbeddedBroker;
+  try {
+    broker = await EmbeddedBroker.start({
+      port: args.port,
+      host: args.host,
+      log: (line) => console.error(line),
+      ...(args.dataDir ? { dataDir: args.dataDir } : {}),
+      ...(args.users ? { users: args.users } : {}),
+      ...(args.memoryLimitBytes ? { memoryLimitBytes: args.memoryLimitBytes } : {}),
+    });
+  } catch (error) {
+    console.error(startFailure(error));
+    process.exitCode = 1;
+    return;
+  }
   const recovered = broker.stats();
+  const skipped = broker.recovery?.recordsSkipped ? `, ${broker.recovery.recordsSkipped} damaged journal record(s) skipped (see stderr)` : '';
   console.log(
     `nestjs-activemq embedded broker listening on ${broker.url} ` +
-      `(${args.dataDir ? `journal ${args.dataDir}, ${recovered.waiting} persistent messages recovered` : 'memory only'}; ` +
+      `(${args.dataDir ? `journal ${args.dataDir}, ${recovered.waiting} persistent messages recovered${skipped}` : 'memory only'}; ` +
       `${args.users ? `${Object.keys(args.users).length} login(s)` : 'no login required'}; started in ${Math.round(performance.now() - started)} ms). ` +
       'A development broker: production runs on ActiveMQ.',
   );
@@ -106,4 +120,11 @@ export async function runBrokerCli(argv: readonly string[]): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** One line for a broker that could not start: what is wrong, without a stack trace. */
+function startFailure(error: unknown): string {
+  if (error instanceof DataDirError) return error.message;
+  const message = error instanceof Error ? error.message : String(error);
+  return `cannot start the broker: ${message.replace(/\s*\n\s*/g, ' ')}`;
 }

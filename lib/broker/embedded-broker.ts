@@ -1,21 +1,34 @@
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { BrokerConnection } from './broker-connection.js';
+import { MAX_HEARTBEAT_MS } from '../stomp/heartbeat.js';
+import { BrokerConnection, DEFAULT_CONNECTION_LIMITS, type ConnectionEvents, type ConnectionLimits } from './broker-connection.js';
 import { BrokerCore, type BrokerPolicy, type BrokerStats } from './broker-core.js';
-import { Journal } from './journal.js';
+import { Journal, type JournalRecoveryReport } from './journal.js';
 import { duplexPair } from './pipe.js';
 
 /** Options of {@link EmbeddedBroker}. */
-export interface EmbeddedBrokerOptions extends Partial<BrokerPolicy> {
+export interface EmbeddedBrokerOptions extends Partial<BrokerPolicy>, Partial<ConnectionLimits> {
   /** TCP port for STOMP clients of other processes; 0 picks a free one; omitted: in-process (`vm://`) only. */
   readonly port?: number;
   /** Address the port listens on. Default 127.0.0.1. */
   readonly host?: string;
-  /** Directory of the journal: persistent messages survive a restart. Omitted: nothing is written to disk. */
+  /**
+   * Directory of the journal: persistent messages survive a restart. Omitted: nothing is written
+   * to disk. One that cannot be used makes {@link EmbeddedBroker.start} reject with a {@link DataDirError}.
+   */
   readonly dataDir?: string;
+  /** Where the broker writes what it has to tell (what journal recovery skipped or cut off), one line per call. Default `console.warn`. */
+  readonly log?: (line: string) => void;
+  /**
+   * Connections (TCP and `vm://`) that may wait for their CONNECT at once; a new one past this
+   * closes the one that has waited longest, with an ERROR, so that sockets left idle cannot keep
+   * a real client out. Default 100.
+   */
+  readonly maxPendingConnections?: number;
 }
 
 export type { BrokerStats } from './broker-core.js';
+export { DataDirError, type JournalDamage, type JournalRecoveryReport } from './journal.js';
 
 const DEFAULT_POLICY: BrokerPolicy = {
   memoryLimitBytes: 64 * 1024 * 1024,
@@ -26,9 +39,9 @@ const DEFAULT_POLICY: BrokerPolicy = {
 };
 
 /**
- * A STOMP 1.2 broker in this process, for development and tests: queues, topics, virtual topics,
- * temporary reply queues, acknowledgements, transactions, redelivery and a dead-letter queue,
- * and, with `dataDir`, a journal that keeps persistent messages across restarts (a receipt is
+ * A STOMP broker (1.0, 1.1 and 1.2) in this process, for development and tests: queues, topics,
+ * virtual topics, temporary reply queues, acknowledgements, transactions, redelivery and a
+ * dead-letter queue, and, with `dataDir`, a journal that keeps persistent messages across restarts (a receipt is
  * given only once the message is on disk). Production runs on ActiveMQ.
  *
  * Reach it in-process with `vm://<name>` URIs (no socket), or over TCP with `port`
@@ -36,6 +49,16 @@ const DEFAULT_POLICY: BrokerPolicy = {
  */
 export class EmbeddedBroker {
   private readonly sockets = new Set<net.Socket>();
+  /** How new connections are taken; set from the options by {@link start} and {@link inMemory}. */
+  private accepting: Accepting = acceptingOf({});
+  /** Connections waiting for their CONNECT, the longest waiting first. */
+  private readonly pending = new Set<BrokerConnection>();
+  /** The kinds of limit already logged: each is logged the first time only, so that a flood of hostile sockets is not a flood of log lines. */
+  private readonly logged = new Set<string>();
+  private readonly connectionEvents: ConnectionEvents = {
+    settled: (connection) => this.pending.delete(connection),
+    limit: (kind, message) => this.logOnce(kind, message),
+  };
   private sequence = 0;
   private stopped = false;
 
@@ -43,43 +66,61 @@ export class EmbeddedBroker {
     private readonly core: BrokerCore,
     private readonly journal: Journal | undefined,
     private readonly server: net.Server | undefined,
+    /** What recovering the journal found; undefined without `dataDir`. */
+    readonly recovery?: JournalRecoveryReport,
   ) {}
 
-  /** Starts a broker: recovers its journal (with `dataDir`), then listens (with `port`). */
+  /**
+   * Starts a broker: recovers its journal (with `dataDir`; what recovery skipped or cut off goes
+   * to `log` and {@link recovery}), then listens (with `port`). Rejects with a {@link DataDirError}
+   * when the data directory cannot be used.
+   */
   static async start(options: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
     const policy = policyOf(options);
+    const accepting = acceptingOf(options);
     if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
       throw new RangeError(`port must be a whole number from 0 to 65535, got ${String(options.port)}`);
     }
     let journal: Journal | undefined;
+    let recovery: JournalRecoveryReport | undefined;
     let core: BrokerCore;
     if (options.dataDir !== undefined) {
       const opened = await Journal.open(options.dataDir);
       journal = opened.journal;
+      recovery = opened.report;
+      for (const line of describeRecovery(options.dataDir, recovery)) accepting.log(line);
       core = new BrokerCore(policy, {}, journal, opened.nextId);
+      core.log = accepting.log;
       core.restore(opened.recovered);
     } else {
       core = new BrokerCore(policy, {}, undefined, 1);
+      core.log = accepting.log;
     }
     let server: net.Server | undefined;
     if (options.port !== undefined) {
       server = net.createServer();
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(options.port, options.host ?? '127.0.0.1', () => {
-          server!.off('error', reject);
-          resolve();
-        });
-      });
+      try {
+        await listen(server, options.port, options.host ?? '127.0.0.1');
+      } catch (error) {
+        // Nothing will use the journal: let go of its file (a retry on the same directory opens it again).
+        await journal?.close();
+        throw error;
+      }
     }
-    const broker = new EmbeddedBroker(core, journal, server);
+    const broker = new EmbeddedBroker(core, journal, server, recovery);
+    broker.accepting = accepting;
     server?.on('connection', (socket) => broker.accept(socket));
     return broker;
   }
 
   /** A broker in memory only, reached through {@link connect}: no port, no journal. */
   static inMemory(options: Omit<EmbeddedBrokerOptions, 'port' | 'host' | 'dataDir'> = {}): EmbeddedBroker {
-    return new EmbeddedBroker(new BrokerCore(policyOf(options), {}, undefined, 1), undefined, undefined);
+    const accepting = acceptingOf(options);
+    const core = new BrokerCore(policyOf(options), {}, undefined, 1);
+    core.log = accepting.log;
+    const broker = new EmbeddedBroker(core, undefined, undefined);
+    broker.accepting = accepting;
+    return broker;
   }
 
   /** The TCP port, when it listens. */
@@ -124,15 +165,98 @@ export class EmbeddedBroker {
 
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
+    // The heart-beat check rests while flow control pauses a connection: TCP keep-alive still finds a peer that vanished.
+    socket.setKeepAlive(true, KEEPALIVE_MS);
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     this.attach(socket, `${socket.remoteAddress}:${socket.remotePort}`);
   }
 
   private attach(stream: Duplex, remote: string): void {
-    this.core.addConnection(new BrokerConnection(this.core, stream, ++this.sequence, remote));
+    const { limits, maxPendingConnections } = this.accepting;
+    if (this.pending.size >= maxPendingConnections) {
+      // The longest waiting makes room: a real client sends its CONNECT at once, an idle socket never does.
+      const oldest = this.pending.values().next().value!;
+      this.pending.delete(oldest);
+      oldest.refuse(
+        'maxPendingConnections',
+        `${maxPendingConnections} connections were waiting for their CONNECT (maxPendingConnections): the one waiting longest (${oldest.remote}) is closed to make room`,
+      );
+    }
+    const connection = new BrokerConnection(this.core, stream, ++this.sequence, remote, limits, this.connectionEvents);
+    this.pending.add(connection);
+    this.core.addConnection(connection);
+  }
+
+  private logOnce(kind: string, message: string): void {
+    if (this.logged.has(kind)) return;
+    this.logged.add(kind);
+    this.accepting.log(`embedded broker: ${message} (logged the first time only)`);
   }
 }
+
+function listen(server: net.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** At most this many damaged stretches are listed one per line; the summary line counts them all. */
+const DAMAGE_LINES = 10;
+
+/** The lines a recovery report is logged as: none when the journal was intact. */
+function describeRecovery(dataDir: string, report: JournalRecoveryReport): string[] {
+  const lines: string[] = [];
+  if (report.tornTail) {
+    const { segment, offset, bytes } = report.tornTail;
+    lines.push(`journal ${dataDir}: cut off ${bytes} byte(s) of an incomplete last write at offset ${offset} of ${segment} (normal after a crash)`);
+  }
+  if (report.damaged.length === 0) return lines;
+  const segments = new Set(report.damaged.map((d) => d.segment)).size;
+  lines.push(
+    `journal ${dataDir}: DAMAGED: skipped ${report.recordsSkipped} damaged record(s) (at least) in ${report.damaged.length} stretch(es) of ${segments} segment(s): ` +
+      `the messages, acknowledgements and delivery counts in them are lost; ${report.records} intact record(s) read`,
+  );
+  for (const d of report.damaged.slice(0, DAMAGE_LINES)) lines.push(`journal ${dataDir}: ${d.segment} bytes ${d.start}-${d.end} skipped: ${d.reason} (${d.records} record(s))`);
+  if (report.damaged.length > DAMAGE_LINES) lines.push(`journal ${dataDir}: ... and ${report.damaged.length - DAMAGE_LINES} more damaged stretch(es)`);
+  return lines;
+}
+
+const KEEPALIVE_MS = 60_000;
+
+/** How an {@link EmbeddedBroker} takes new connections. */
+interface Accepting {
+  readonly limits: ConnectionLimits;
+  readonly maxPendingConnections: number;
+  readonly log: (line: string) => void;
+}
+
+/** The connection limits of `options` over the defaults, each checked: a bad one throws naming it. */
+function acceptingOf(options: EmbeddedBrokerOptions): Accepting {
+  const whole = (name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  const log = options.log ?? console.warn;
+  if (typeof log !== 'function') throw new TypeError(`log must be a function, got ${typeof log}`);
+  return {
+    limits: {
+      // Timers: a delay past 2^31 - 1 ms would fire at once.
+      connectTimeoutMs: whole('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECTION_LIMITS.connectTimeoutMs, 1, MAX_HEARTBEAT_MS),
+      maxConnectFrameBytes: whole('maxConnectFrameBytes', options.maxConnectFrameBytes, DEFAULT_CONNECTION_LIMITS.maxConnectFrameBytes, 64),
+      minHeartbeatMs: whole('minHeartbeatMs', options.minHeartbeatMs, DEFAULT_CONNECTION_LIMITS.minHeartbeatMs, 1, MAX_HEARTBEAT_MS),
+    },
+    maxPendingConnections: whole('maxPendingConnections', options.maxPendingConnections, DEFAULT_MAX_PENDING_CONNECTIONS, 1),
+    log,
+  };
+}
+
+const DEFAULT_MAX_PENDING_CONNECTIONS = 100;
 
 /** The defaults with what `options` sets, each value checked: a bad one throws naming it. */
 function policyOf(options: Partial<BrokerPolicy>): BrokerPolicy {

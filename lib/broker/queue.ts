@@ -23,7 +23,7 @@ export interface BrokerMessage {
 
 /** Where a queue's messages go: a subscription with room for more. */
 export interface QueueConsumer {
-  /** True while the consumer can take one more message (prefetch not used up). */
+  /** True while the consumer can take one more message (prefetch not used up, its connection not backed up). */
   hasCredit(): boolean;
   deliver(message: BrokerMessage, queue: Queue): void;
 }
@@ -43,6 +43,12 @@ export class Queue {
   /** Messages enqueued and dispatched since start, for stats. */
   enqueued = 0;
   dispatched = 0;
+  /**
+   * Set once nothing can reach the queue any more (its topic subscription ended, its temporary
+   * queue's connection left, or, empty and unused, it was removed): a message given back to it
+   * must go elsewhere, or be released, instead of waiting here for ever.
+   */
+  removed = false;
 
   constructor(
     readonly name: string,
@@ -53,6 +59,11 @@ export class Queue {
 
   get size(): number {
     return this.waiting;
+  }
+
+  /** No consumer and nothing waiting: the queue holds nothing but its name. */
+  get unused(): boolean {
+    return this.consumers.length === 0 && this.waiting === 0;
   }
 
   enqueue(message: BrokerMessage): void {

@@ -62,6 +62,11 @@ export class StompParser {
   /** The body is over the limit and taken by `oversize`: read to its end, not kept. */
   private skipping = false;
   private failure: StompParseError | undefined;
+  /**
+   * Undoes the escaping of a header name or value (CONNECT, STOMP and CONNECTED have none): STOMP
+   * 1.2's. The embedded broker sets the rules of an older version once its client agreed one.
+   */
+  decodeHeader: (text: string, command: StompCommand) => string = unescapeHeader;
 
   /**
    * A parser between frames, with the given limits over the defaults.
@@ -183,8 +188,8 @@ export class StompParser {
     let name = line.slice(0, colon);
     let value = line.slice(colon + 1);
     if (!isUnescapedCommand(command)) {
-      name = unescapeHeader(name, command);
-      value = unescapeHeader(value, command);
+      name = this.decodeHeader(name, command);
+      value = this.decodeHeader(value, command);
     }
     if (!(name in this.headers)) this.headers[name] = value;
   }

@@ -418,15 +418,21 @@ describe('embedded broker semantics', () => {
     await consumer.send('/queue/work', {}, 'm2', { receipt: true });
     const [m1, m2] = await inbox.until(2);
 
+    // A transaction that sent while there was room...
+    await consumer.begin('t1');
+    await consumer.ack(m1!, { transaction: 't1' });
+    await consumer.send('/queue/work.out', { transaction: 't1' }, 'result', { receipt: true });
+
     const producer = await connect(broker);
     await producer.subscribe('/queue/fill.unrelated', () => {});
     const fills = Array.from({ length: 12 }, () => producer.send('/queue/fill', {}, 'x'.repeat(16 * 1024), { receipt: true }));
     expect(await firstRejection(fills)).toMatchObject({ brokerMessage: expect.stringMatching(/memory limit/) });
 
-    // A transaction that sends is refused as a whole: its ACK is rolled back and m1 comes back.
-    await consumer.begin('t1');
-    await consumer.ack(m1!, { transaction: 't1' });
-    await consumer.send('/queue/work.out', { transaction: 't1' }, 'result', { receipt: true });
+    // ...is refused more sends past twice the limit (they count as they come)...
+    await expect(consumer.send('/queue/work.out', { transaction: 't1' }, 'late', { receipt: true })).rejects.toMatchObject({
+      brokerMessage: expect.stringMatching(/memory limit/),
+    });
+    // ...and its COMMIT is refused as a whole: its ACK is rolled back and m1 comes back.
     await expect(consumer.commit('t1')).rejects.toMatchObject({ brokerMessage: expect.stringMatching(/memory limit/) });
     const back = (await inbox.until(3))[2]!;
     expect(text(back)).toBe('m1');

@@ -49,7 +49,7 @@ describe('embedded broker against hostile clients', () => {
     ],
     ['an ACK of nothing', `${CONNECT}ACK\nid:nope\n\n\0`, /ERROR[\s\S]*no such unacknowledged message/],
     ['a COMMIT of no transaction', `${CONNECT}COMMIT\ntransaction:t9\n\n\0`, /ERROR[\s\S]*no such transaction/],
-    ['a STOMP 1.0 client', 'CONNECT\naccept-version:1.0\n\n\0', /ERROR[\s\S]*only STOMP 1.2/],
+    ['a client of no version the broker speaks', 'CONNECT\naccept-version:2.0\n\n\0', /ERROR\n[\s\S]*version:1.0,1.1,1.2[\s\S]*no STOMP version in common/],
   ])('%s: ERROR, connection closed, broker unharmed', async (_, bytes, expected) => {
     expect(await exchange(bytes)).toMatch(expected);
     await healthy();
