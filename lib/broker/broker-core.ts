@@ -441,8 +441,10 @@ export class BrokerCore {
       this.release(message);
       this.enqueue({ queue: this.queue(this.policy.deadLetterQueue), message: dead });
     };
-    if (!this.journaled(message, queue)) return void move();
-    return this.store({ adds: [dead], removes: [message.id] }).then(move, (error: unknown) => {
+    // The DLQ is a durable queue: a persistent message's copy is journaled there even when it came
+    // from a topic subscription or a temporary queue, whose own copy never was.
+    if (!this.journal || !message.persistent) return void move();
+    return this.store({ adds: [dead], removes: this.journaled(message, queue) ? [message.id] : [] }).then(move, (error: unknown) => {
       this.requeue(message, queue);
       throw error;
     });

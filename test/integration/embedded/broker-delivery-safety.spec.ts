@@ -240,4 +240,17 @@ describe('item 4: a RECEIPT follows durability', () => {
     const snapshot = await snapshotAtReceipt(consumer, dir, frame('NACK', { id: message.headers['ack']!, receipt: 'settled' }));
     expect(await stored(snapshot)).toEqual(['/queue/ActiveMQ.DLQ poison']);
   });
+
+  it('NACK of a persistent topic message to the DLQ: the journal holds the DLQ copy when its RECEIPT arrives', async () => {
+    // Found by the model test's crash-restart: a topic subscription's copy is never journaled,
+    // and its DLQ copy was not either, so a crash after the NACK's receipt lost it.
+    const dir = tempDir();
+    const broker = await startBroker({ dataDir: dir, maxRedeliveries: 0 });
+    const consumer = await peer(broker);
+    await subscribe(consumer, '/topic/durable-nack', 'client-individual');
+    await sendReceipted(await peer(broker), '/topic/durable-nack', 'poison');
+    const message = await consumer.next('MESSAGE');
+    const snapshot = await snapshotAtReceipt(consumer, dir, frame('NACK', { id: message.headers['ack']!, receipt: 'settled' }));
+    expect(await stored(snapshot)).toEqual(['/queue/ActiveMQ.DLQ poison']);
+  });
 });
