@@ -1,4 +1,4 @@
-import { encodeFrame } from '../stomp/encoder.js';
+import { assembleFrame, encodeFrame } from '../stomp/encoder.js';
 import { StompParseError } from '../stomp/errors.js';
 import { isUnescapedCommand, type StompHeaders, type StompServerCommand } from '../stomp/frame.js';
 import { unescapeHeader } from '../stomp/parser.js';
@@ -72,11 +72,5 @@ export function encodeFrameFor(version: StompVersion, command: StompServerComman
     }
   }
   if (!hasContentLength && bodyBytes.includes(0)) head += `content-length:${bodyBytes.length}\n`;
-  head += '\n';
-  const headLength = Buffer.byteLength(head, 'utf8');
-  const frame = Buffer.allocUnsafe(headLength + bodyBytes.length + 1);
-  frame.write(head, 0, 'utf8');
-  bodyBytes.copy(frame, headLength);
-  frame[frame.length - 1] = 0;
-  return frame;
+  return assembleFrame(head, bodyBytes);
 }

@@ -62,11 +62,16 @@ export function encodeFrame(command: StompCommand, headers: StompHeaders, body: 
   if (!hasContentLength && bodyBytes.includes(0)) {
     throw new StompEncodeError(`the body of ${command} holds a NUL byte: send it with a content-length header`);
   }
-  head += '\n';
-  const headLength = Buffer.byteLength(head, 'utf8');
-  const frame = Buffer.allocUnsafe(headLength + bodyBytes.length + 1);
-  frame.write(head, 0, 'utf8');
-  bodyBytes.copy(frame, headLength);
+  return assembleFrame(head, bodyBytes);
+}
+
+/** The frame's bytes in one buffer: `head` (command and header lines), the blank line, the body, the NUL. */
+export function assembleFrame(head: string, body: Buffer): Buffer {
+  const text = head + '\n';
+  const headLength = Buffer.byteLength(text, 'utf8');
+  const frame = Buffer.allocUnsafe(headLength + body.length + 1);
+  frame.write(text, 0, 'utf8');
+  body.copy(frame, headLength);
   frame[frame.length - 1] = 0;
   return frame;
 }
