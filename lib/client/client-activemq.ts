@@ -17,7 +17,7 @@ import { checkFrameLimits } from '../stomp/encoder.js';
 import { DEFAULT_STOMP_LIMITS, type StompLimits } from '../stomp/frame.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
 import type { ActiveMQUriOptions } from '../uri/uri-options.js';
-import { ActiveMQClientClosedError, ActiveMQConnectionLostError, ActiveMQSerializationError } from './client-activemq.errors.js';
+import { ActiveMQClientClosedError, ActiveMQConnectionLostError } from './client-activemq.errors.js';
 import { sendContext, type SendContext } from '../decorators/send-context.js';
 import { AcknowledgedSender, isConnectionLoss, windowBytes, type ConfirmationStrategy } from '../producer/acknowledged-sender.js';
 import type { SendOutcome } from '../producer/acknowledgements.js';
@@ -381,7 +381,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     return undefined as T;
   }
 
-  /** Writes one event as its send mode says (semantics §8.1, §8.2). */
+  /** Writes one event as its send mode says (README "Send modes"). */
   private async sendIn(mode: SendMode, connection: StompConnection, message: OutgoingMessage, startedAt: number, context: SendContext | undefined): Promise<void> {
     switch (mode) {
       case SendMode.Blocking:
@@ -449,15 +449,9 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     return Promise.race([connecting, expired]).finally(() => clearTimeout(timer));
   }
 
-  /** The message for `data`, checked against the broker's frame limits; a payload that cannot be serialized is an error naming the pattern. */
+  /** The message for `data`, checked against the broker's frame limits before it waits or takes a place in the window. */
   private build(pattern: string, data: unknown, defaults: Parameters<typeof buildOutgoingMessage>[3]): OutgoingMessage {
-    let message: OutgoingMessage;
-    try {
-      message = buildOutgoingMessage(pattern, data, this.messageSerializer, defaults);
-    } catch (error) {
-      if (error instanceof TypeError || error instanceof RangeError) throw new ActiveMQSerializationError(pattern, error);
-      throw error;
-    }
+    const message = buildOutgoingMessage(pattern, data, this.messageSerializer, defaults);
     // Id, receipt or transaction, reply-to, correlation id and expiry may still be added.
     checkFrameLimits('SEND', message.headers, message.body, this.frameLimits, 5);
     return message;

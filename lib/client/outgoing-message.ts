@@ -1,8 +1,9 @@
 import type { StompHeaders } from '../stomp/frame.js';
 import { destinationOf } from '../destination.js';
-import { encodePayload } from '../serialization/payload-codec.js';
+import { encodePayload, type EncodedPayload } from '../serialization/payload-codec.js';
 import type { ActiveMQSerializer } from '../serialization/activemq-serializers.js';
 import { ActiveMQRecord, type ActiveMQRecordOptions } from './activemq.record-builder.js';
+import { ActiveMQSerializationError } from './client-activemq.errors.js';
 
 /** A message ready to be written: where, with which headers, which body, and whether it is durable. */
 export interface OutgoingMessage {
@@ -30,13 +31,13 @@ export function recordOptionsOf(data: unknown): ActiveMQRecordOptions {
 /**
  * Builds the frame for `pattern` and `data` (a payload or an {@link ActiveMQRecord}): the body
  * from the serializer and the payload codec, `persistent` always explicit (both brokers default
- * STOMP messages to non-persistent, semantics §8.3), and the record's priority, time to live,
+ * STOMP messages to non-persistent, ActiveMQ's and Artemis' STOMP docs), and the record's priority, time to live,
  * correlation id and headers (over `defaults`).
  */
 export function buildOutgoingMessage(pattern: string, data: unknown, serializer: ActiveMQSerializer, defaults: MessageDefaults): OutgoingMessage {
   const record = recordOptionsOf(data);
   const payload: unknown = data instanceof ActiveMQRecord ? data.data : data;
-  const encoded = encodePayload(serializer.serialize({ pattern, data: payload }));
+  const encoded = encodeFor(pattern, payload, serializer);
   const durable = record.durable ?? defaults.durable;
   const destination = destinationOf(pattern);
   const headers: StompHeaders = { destination, ...record.headers, ...encoded.headers, persistent: durable ? 'true' : 'false' };
@@ -46,4 +47,13 @@ export function buildOutgoingMessage(pattern: string, data: unknown, serializer:
   if (timeToLive !== undefined) headers['expires'] = String(Date.now() + timeToLive);
   if (record.correlationId !== undefined) headers['correlation-id'] = record.correlationId;
   return { destination, headers, body: encoded.body, durable, record };
+}
+
+/** The serializer's and the codec's work: whatever either throws (a circular structure, a BigInt, a custom serializer's refusal) names the pattern. */
+function encodeFor(pattern: string, payload: unknown, serializer: ActiveMQSerializer): EncodedPayload {
+  try {
+    return encodePayload(serializer.serialize({ pattern, data: payload }));
+  } catch (error) {
+    throw new ActiveMQSerializationError(pattern, error);
+  }
 }

@@ -10,7 +10,7 @@ import type { ConfirmationWindow, WindowEntry } from './confirmation-window.js';
  * How windowed sends get their confirmations:
  * - `'transaction'` (default): sends are grouped into broker transactions, committed when the
  *   event loop turns or after `batchSize` messages; one COMMIT receipt confirms the group. On
- *   ActiveMQ Classic that is one fsync per group instead of one per message (semantics §7.1), and
+ *   ActiveMQ Classic that is one fsync per group instead of one per message (measured: see the README's benchmarks), and
  *   a message is confirmed only once its transaction is committed, hence durable.
  * - `'receipt'`: every send carries its own receipt (one fsync each on Classic).
  */
@@ -115,7 +115,7 @@ export class AcknowledgedSender {
 
   /**
    * Writes again, in send order and with their ids, the sends whose connection was lost before
-   * they were confirmed (semantics §8.2 "Reconnect"): a consumer can drop duplicates by id.
+   * they were confirmed (as ActiveMQ's failover transport does with `trackMessages`): a consumer can drop duplicates by id.
    */
   async resend(connection: StompConnection): Promise<number> {
     this.current = connection;

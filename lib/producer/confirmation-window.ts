@@ -21,7 +21,7 @@ export interface WindowEntry {
 
 /**
  * Byte accounting of asynchronous sends awaiting confirmation (Artemis' `confirmationWindowSize`,
- * semantics §2, §8.2). Pure bookkeeping, no I/O:
+ * Artemis' `confirmationWindowSize`, "Guarantees of sends and commits"). Pure bookkeeping, no I/O:
  * - `admit(bytes)` reserves room, waiting (first come, first served) while the window is full;
  * - `confirm` / `fail` settle entries; room is freed at once, but outcomes are reported in send
  *   order and exactly once each, however the confirmations arrive;

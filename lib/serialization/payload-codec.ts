@@ -32,7 +32,7 @@ const BYTES_TYPE = 'application/octet-stream';
 const TEXT_TYPE = 'text/plain';
 
 /**
- * The body is the payload itself, so plain JMS clients read and write it (semantics §5.2):
+ * The body is the payload itself, so plain JMS clients read and write it (ActiveMQ's "STOMP" docs, "Working with JMS Text/Bytes Messages"):
  * a Buffer goes as bytes with `content-length` (a JMS BytesMessage), a string as text (a
  * TextMessage), anything else as JSON text. `undefined` is sent as an empty JSON body.
  */

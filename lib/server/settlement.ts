@@ -5,7 +5,7 @@ export type SettlementOutcome = 'ack' | 'nack';
 
 /**
  * Settles one received message exactly once: ACK (handled) or NACK (to redelivery, then the
- * DLQ, on ActiveMQ Classic; semantics §5.5). A second settlement is an error, not a second frame.
+ * DLQ, on ActiveMQ Classic; ActiveMQ's "Message Redelivery and DLQ Handling" docs). A second settlement is an error, not a second frame.
  */
 export class MessageSettlement {
   private result: SettlementOutcome | undefined;

@@ -248,7 +248,7 @@ export class StompConnection extends EventEmitter {
     return options.receipt ? this.request('ACK', headers, undefined, options.timeout).then(ignore) : this.writeFrame('ACK', headers);
   }
 
-  /** NACK a MESSAGE. On ActiveMQ Classic this sends it to redelivery or the DLQ (semantics §5.5). */
+  /** NACK a MESSAGE. On ActiveMQ Classic this sends it to redelivery or the DLQ (ActiveMQ's "Message Redelivery and DLQ Handling" docs). */
   nack(message: StompFrame, options: { transaction?: string; receipt?: boolean; timeout?: number } = {}): Promise<void> {
     const headers = ackHeaders(message, options.transaction);
     return options.receipt ? this.request('NACK', headers, undefined, options.timeout).then(ignore) : this.writeFrame('NACK', headers);
@@ -259,7 +259,7 @@ export class StompConnection extends EventEmitter {
     return this.writeFrame('BEGIN', { transaction });
   }
 
-  /** COMMIT, resolved once the broker confirms (one fsync on ActiveMQ Classic, semantics §7.1). */
+  /** COMMIT, resolved once the broker confirms (one fsync on ActiveMQ Classic). */
   commit(transaction: string, timeout?: number): Promise<void> {
     return this.request('COMMIT', { transaction }, undefined, timeout).then(ignore);
   }
@@ -531,12 +531,12 @@ export class StompConnection extends EventEmitter {
         const error = new StompBrokerError(frame.headers, frame.body, this.broker);
         const pending = error.receiptId === undefined ? undefined : this.receipts.get(error.receiptId);
         if (pending) {
-          // The broker names the frame it refused: only that request fails (semantics §5.1).
+          // The broker names the frame it refused: only that request fails (STOMP 1.2, ERROR: `receipt-id`).
           this.receipts.delete(error.receiptId!);
           if (pending.timer) clearTimeout(pending.timer);
           pending.reject(error);
         } else {
-          // An ERROR for a frame without a receipt cannot be matched to it: fatal (semantics §8.2).
+          // An ERROR for a frame without a receipt cannot be matched to it: fatal (STOMP 1.2: the server closes the connection after an ERROR).
           this.fail(error);
         }
         return;

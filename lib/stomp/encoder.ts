@@ -19,7 +19,7 @@ export function escapeHeader(value: string): string {
  *   can never start a header or a frame of its own.
  * - A `content-length` header, when present, is set to the body's real length. It is never added
  *   on the caller's behalf: on ActiveMQ its presence makes a BytesMessage instead of a TextMessage
- *   (semantics §5.2). A body holding a NUL byte needs it and is refused without it.
+ *   (ActiveMQ's "STOMP" docs, "Working with JMS Text/Bytes Messages"). A body holding a NUL byte needs it and is refused without it.
  * - With `limits` (the peer's), a frame the peer would refuse is refused here with a
  *   {@link StompFrameTooLargeError} before anything is written: ActiveMQ answers such a frame with
  *   an ERROR that names no receipt and closes the connection, so the sender could not tell which

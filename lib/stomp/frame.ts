@@ -39,7 +39,7 @@ export function isUnescapedCommand(command: string): boolean {
   return command === 'CONNECT' || command === 'CONNECTED' || command === 'STOMP';
 }
 
-/** Limits the parser enforces; the defaults follow ActiveMQ Classic's STOMP wire format (semantics §5.6). */
+/** Limits the parser enforces; the defaults follow ActiveMQ Classic's STOMP wire format (10 KiB header lines, 1000 headers, `wireFormat.maxDataLength` 100 MiB; ActiveMQ's "STOMP" docs). */
 export interface StompLimits {
   /** Headers per frame. Default 1000. */
   readonly maxHeaders: number;

@@ -3,7 +3,7 @@ import type { StompConnectionOptions } from './connection.js';
 import { brokerList, BrokerUnreachableError, connectToFirst } from './connector.js';
 import type { StompConnection } from './connection.js';
 
-/** How a lost connection is re-established (semantics §3, §8.2 "Reconnect"). */
+/** How a lost connection is re-established (ActiveMQ's "Failover Transport Reference", Artemis' "Client Reconnection"). */
 export interface ReconnectPolicy {
   /** False when `maxReconnectAttempts=0` / `reconnectAttempts=0`: a lost connection stays lost. */
   readonly enabled: boolean;

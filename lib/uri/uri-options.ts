@@ -3,7 +3,7 @@
  * to which name is decided in `parameters.ts`, and only there.
  */
 export interface ActiveMQUriOptions {
-  // Send semantics (semantics §1, §2, §8.3)
+  // Send semantics (ActiveMQ's "Async Sends" docs, Artemis' "Guarantees of sends and commits")
   /** Durable sends do not wait for the broker (Classic `jms.useAsyncSend`, NMS `nms.AsyncSend`). */
   readonly useAsyncSend?: boolean;
   /** Every send waits for the broker, non-durable ones too (Classic `jms.alwaysSyncSend`). */
@@ -53,7 +53,7 @@ export interface ActiveMQUriOptions {
   /** TLS server name to verify, when it differs from the host. */
   readonly servername?: string;
 
-  // Reconnection, ActiveMQ Classic failover spelling (semantics §3)
+  // Reconnection, ActiveMQ Classic failover spelling (ActiveMQ's "Failover Transport Reference")
   /** Milliseconds before the first reconnection attempt, and before the first start-up retry (default 100 for both). */
   readonly initialReconnectDelay?: number;
   /** Longest delay between reconnection attempts, in ms (default 30000). */
@@ -79,7 +79,7 @@ export interface ActiveMQUriOptions {
   /** Tracked sends also carry `_AMQ_DUPL_ID` (their id), so that Artemis drops re-sent duplicates itself. */
   readonly duplicateDetection?: boolean;
 
-  // Reconnection, Artemis spelling (semantics §2)
+  // Reconnection, Artemis spelling (Artemis' "Client Reconnection and Session Reattachment")
   /** Artemis' name for `maxReconnectAttempts` (the Classic name wins when both are set). */
   readonly reconnectAttempts?: number;
   /** Artemis' name for `startupMaxReconnectAttempts` (the Classic name wins when both are set). */
