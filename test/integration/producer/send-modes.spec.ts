@@ -141,7 +141,8 @@ describe('the acknowledgement window', () => {
     expect(new Set(ids).size).toBe(40);
     const sent = proxy.sent('SEND', `/queue/${P}.window`).map((f) => f.headers['nestjsMessageId']);
     expect(ids).toEqual(sent);
-    expect(outcomes.every((o) => o.status === 'confirmed' && o.destination === `/queue/${P}.window` && o.bytes > 300 && o.latencyMs >= 2 * DELAY)).toBe(true);
+    // Node's timers may fire up to 1 ms before performance.now() says their delay has passed.
+    expect(outcomes.filter((o) => !(o.status === 'confirmed' && o.destination === `/queue/${P}.window` && o.bytes > 300 && o.latencyMs >= 2 * DELAY - 1))).toEqual([]);
   });
 
   it('confirms through transactions by default: BEGIN, SENDs, one COMMIT with a receipt per group', async () => {
