@@ -14,9 +14,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../lib/client/client-activemq.js';
-import { StompConnection } from '../lib/stomp/connection.js';
-import { parseActiveMQUri } from '../lib/uri/parse-uri.js';
-import { stompConnectionOptions } from '../lib/uri/connection-options.js';
+import { StompConnection } from '../lib/connection/stomp-connection.js';
+import { parseActiveMQUri } from '../lib/config/parse-uri.js';
+import { stompConnectionOptions } from '../lib/config/connection-options.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const script = join(root, 'scripts/activemq.sh');

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseActiveMQUri } from '../lib/uri/parse-uri.js';
+import { parseActiveMQUri } from '../lib/config/parse-uri.js';
 import { renderChart, type Bar, type Panel } from './chart.js';
 import { preload, rawConsume, transportConsume } from './consumer.js';
 import { DelayRelay } from './delay.js';

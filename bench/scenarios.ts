@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { lastValueFrom } from 'rxjs';
 import { promisify } from 'node:util';
 import { ClientActiveMQ } from '../lib/client/client-activemq.js';
-import { StompConnection } from '../lib/stomp/connection.js';
+import { StompConnection } from '../lib/connection/stomp-connection.js';
 import { RawStomp, rawSend } from './raw-stomp.js';
 
 const run = promisify(execFile);

@@ -1,36 +1,37 @@
 /**
  * nestjs-activemq: the NestJS microservice transport for Apache ActiveMQ over STOMP 1.2.
- * This file is the public API, nothing else.
+ *
+ * This file is the public API for Nest applications, and nothing else: what is exported here is a
+ * semver promise. The STOMP toolkit (codec, connection) is `nestjs-activemq/stomp` and the
+ * embedded broker `nestjs-activemq/broker`; everything else is internal.
  */
-export * from './stomp/index.js';
-export * from './uri/index.js';
-export { ActiveMQStatus, ActiveMQTransport, type ActiveMQEvents } from './events/activemq.events.js';
-export { destinationOf, subscriptionOf } from './destination.js';
-export { encodePayload, decodePayload, PayloadDecodeError, type EncodedPayload } from './serialization/payload-codec.js';
-export type { ActiveMQSerializer, ActiveMQDeserializer, ActiveMQDeserializeContext } from './serialization/activemq-serializers.js';
+
+// The transport: client, server, their options and the handler's context.
 export { ClientActiveMQ, type ActiveMQClientOptions } from './client/client-activemq.js';
-export { ActiveMQRequestTimeoutError, ActiveMQConnectionLostError, ActiveMQClientClosedError, ActiveMQSerializationError } from './client/client-activemq.errors.js';
-export { ActiveMQRecord, ActiveMQRecordBuilder, type ActiveMQRecordOptions } from './client/activemq.record-builder.js';
 export { ServerActiveMQ, type ActiveMQServerOptions } from './server/server-activemq.js';
 export { ActiveMQContext, type ActiveMQMessage } from './server/activemq.context.js';
-export { MessagingModule, InjectMessagingClient, getMessagingClientToken, type MessagingModuleOptions, type MessagingModuleAsyncOptions } from './module/messaging.module.js';
-export { BrokerUnreachableError, connectToFirst, type StartupPolicy } from './stomp/connector.js';
-export { SendMode, resolveSendMode, type SendModeInputs, type ResolvedSend, type SendOverrides, type SendSettingsLayer } from './producer/send-mode.js';
-export { MESSAGE_ID_HEADER, type SendAcknowledgement, type SendFailure, type SendOutcome } from './producer/acknowledgements.js';
-export { ConfirmationWindow, type WindowEntry } from './producer/confirmation-window.js';
-export type { ConfirmationStrategy } from './producer/acknowledged-sender.js';
-export { SendInDoubtError, MessageTooLargeForWindowError, TransactionError } from './producer/errors.js';
-export { ActiveMQTransaction } from './producer/transaction.js';
+export type { ActiveMQConnectionSettings } from './config/resolve-settings.js';
+export type { ActiveMQUriOptions } from './config/uri-options.js';
+export type { ActiveMQSerializer, ActiveMQDeserializer, ActiveMQDeserializeContext } from './wire/serializers.js';
+export { ActiveMQStatus, ActiveMQTransport, type ActiveMQEvents } from './events/activemq.events.js';
+
+// Per-message settings, and how sends are made and confirmed.
+export { ActiveMQRecord, ActiveMQRecordBuilder, type ActiveMQRecordOptions } from './record-builders/activemq.record-builder.js';
 export { DurableSend, NonDurableSend, Transactional, type DurableSendOptions, type NonDurableSendOptions, type MethodOrClassDecorator } from './decorators/send-decorators.js';
-export {
-  EmbeddedBroker,
-  vmBroker,
-  stopVmBroker,
-  DataDirError,
-  type EmbeddedBrokerOptions,
-  type BrokerStats,
-  type JournalDamage,
-  type JournalRecoveryReport,
-} from './broker/embedded-broker.js';
-export type { ActiveMQClientMetrics, ActiveMQServerMetrics } from './metrics.js';
+export { ActiveMQTransaction } from './producer/transaction.js';
+export type { ConfirmationStrategy } from './producer/acknowledged-sender.js';
+export type { SendAcknowledgement, SendFailure, SendOutcome } from './producer/acknowledgements.js';
+export { MESSAGE_ID_HEADER } from './wire/headers.js';
+
+// The Nest module, health and metrics.
+export { MessagingModule, InjectMessagingClient, getMessagingClientToken, type MessagingModuleOptions, type MessagingModuleAsyncOptions } from './module/messaging.module.js';
 export { ActiveMQHealthIndicator, type ActiveMQHealthOptions, type ActiveMQHealthResult } from './health/activemq.health.js';
+export type { ActiveMQClientMetrics, ActiveMQServerMetrics } from './observability/metrics.js';
+
+// Errors: one base class, each with a stable `code`.
+export { ActiveMQError, InvalidOptionError } from './errors/activemq-error.js';
+export { ActiveMQRequestTimeoutError, ActiveMQConnectionLostError, ActiveMQClientClosedError, ActiveMQSerializationError } from './errors/client-errors.js';
+export { SendInDoubtError, MessageTooLargeForWindowError, TransactionError } from './producer/errors.js';
+export { BrokerUnreachableError } from './connection/connect-to-first.js';
+export { StompBrokerError, StompConnectionClosedError } from './stomp/errors.js';
+export { ActiveMQUriError, InvalidUriError, InvalidUriParameterError, UnknownUriParameterError, UnknownOptionError } from './config/errors.js';

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { redactCredentials } from '../lib/index.js';
+import { redactCredentials } from '../lib/stomp-toolkit.js';
 import { startSampleApp } from './bootstrap.js';
 
 /**

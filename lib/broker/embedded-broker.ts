@@ -1,10 +1,10 @@
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { MAX_HEARTBEAT_MS } from '../stomp/heartbeat.js';
-import { BrokerConnection, DEFAULT_CONNECTION_LIMITS, type ConnectionEvents, type ConnectionLimits } from './broker-connection.js';
-import { BrokerCore, type BrokerPolicy, type BrokerStats } from './broker-core.js';
-import { Journal, type JournalRecoveryReport } from './journal.js';
-import { duplexPair } from './pipe.js';
+import { BrokerConnection, DEFAULT_CONNECTION_LIMITS, type ConnectionEvents, type ConnectionLimits } from './session/broker-connection.js';
+import { BrokerCore, type BrokerPolicy, type BrokerStats } from './core/broker-core.js';
+import { Journal, type JournalRecoveryReport } from './store/journal.js';
+import { duplexPair } from './session/pipe.js';
 
 /** Options of {@link EmbeddedBroker}. */
 export interface EmbeddedBrokerOptions extends Partial<BrokerPolicy>, Partial<ConnectionLimits> {
@@ -27,8 +27,8 @@ export interface EmbeddedBrokerOptions extends Partial<BrokerPolicy>, Partial<Co
   readonly maxPendingConnections?: number;
 }
 
-export type { BrokerStats } from './broker-core.js';
-export { DataDirError, type JournalDamage, type JournalRecoveryReport } from './journal.js';
+export type { BrokerStats } from './core/broker-core.js';
+export { DataDirError, type JournalDamage, type JournalRecoveryReport } from './store/journal.js';
 
 const DEFAULT_POLICY: BrokerPolicy = {
   memoryLimitBytes: 64 * 1024 * 1024,
@@ -89,11 +89,11 @@ export class EmbeddedBroker {
       journal = opened.journal;
       recovery = opened.report;
       for (const line of describeRecovery(options.dataDir, recovery)) accepting.log(line);
-      core = new BrokerCore(policy, {}, journal, opened.nextId);
+      core = new BrokerCore(policy, journal, opened.nextId);
       core.log = accepting.log;
       core.restore(opened.recovered);
     } else {
-      core = new BrokerCore(policy, {}, undefined, 1);
+      core = new BrokerCore(policy, undefined, 1);
       core.log = accepting.log;
     }
     let server: net.Server | undefined;
@@ -116,7 +116,7 @@ export class EmbeddedBroker {
   /** A broker in memory only, reached through {@link connect}: no port, no journal. */
   static inMemory(options: Omit<EmbeddedBrokerOptions, 'port' | 'host' | 'dataDir'> = {}): EmbeddedBroker {
     const accepting = acceptingOf(options);
-    const core = new BrokerCore(policyOf(options), {}, undefined, 1);
+    const core = new BrokerCore(policyOf(options), undefined, 1);
     core.log = accepting.log;
     const broker = new EmbeddedBroker(core, undefined, undefined);
     broker.accepting = accepting;
@@ -294,6 +294,11 @@ export function vmBroker(name: string): EmbeddedBroker {
     inProcess.set(name, broker);
   }
   return broker;
+}
+
+/** A stream to the in-process broker `name`, started on first use: what a `vm://name` URI connects to. */
+export function connectInProcess(name: string): Duplex {
+  return vmBroker(name).connect();
 }
 
 /** Stops the in-process broker of `name`, if one runs. */

@@ -1,32 +1,33 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type MsPattern, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import { randomUUID } from 'node:crypto';
 import { Observable, Subject } from 'rxjs';
 import { EventEmitter } from 'node:events';
 import { ActiveMQStatus, type ActiveMQEvents } from '../events/activemq.events.js';
-import type { ActiveMQClientMetrics } from '../metrics.js';
-import { checkTracingOption, loadTracing, type EndSpan, type MessageTracing } from '../tracing/message-tracing.js';
-import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
-import type { StompConnection } from '../stomp/connection.js';
+import type { ActiveMQClientMetrics } from '../observability/metrics.js';
+import { checkTracingOption, loadTracing, type EndSpan, type MessageTracing } from '../observability/message-tracing.js';
+import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../wire/serializers.js';
+import type { StompConnection } from '../connection/stomp-connection.js';
 import type { StompHeaders } from '../stomp/frame.js';
-import { connectToFirst } from '../stomp/connector.js';
-import { logAttempt, reconnect, reconnectPolicyOf, watchPrimary, type ReconnectPolicy } from '../stomp/reconnect-policy.js';
-import { stampMessageId } from '../producer/acknowledgements.js';
+import { connectToFirst } from '../connection/connect-to-first.js';
+import { logAttempt, reconnect, watchPrimary, type ReconnectPolicy } from '../connection/reconnection.js';
+import { reconnectPolicyOf } from '../config/reconnect-policy.js';
+import { MessageIds } from '../wire/headers.js';
 import { StompBrokerError, StompEncodeError, type StompError } from '../stomp/errors.js';
 import { checkFrameLimits } from '../stomp/encoder.js';
 import { DEFAULT_STOMP_LIMITS, type StompLimits } from '../stomp/frame.js';
-import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
-import type { ActiveMQUriOptions } from '../uri/uri-options.js';
-import { ActiveMQClientClosedError, ActiveMQConnectionLostError } from './client-activemq.errors.js';
-import { sendContext, type SendContext } from '../decorators/send-context.js';
+import { connectInProcess } from '../broker/index.js';
+import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../config/resolve-settings.js';
+import type { ActiveMQUriOptions } from '../config/uri-options.js';
+import { ActiveMQClientClosedError, ActiveMQConnectionLostError } from '../errors/client-errors.js';
+import { runInTransactionScope, sendContext, type SendContext } from '../producer/send-context.js';
 import { AcknowledgedSender, isConnectionLoss, windowBytes, type ConfirmationStrategy } from '../producer/acknowledged-sender.js';
 import type { SendOutcome } from '../producer/acknowledgements.js';
 import { ConfirmationWindow } from '../producer/confirmation-window.js';
 import { SendInDoubtError } from '../producer/errors.js';
 import { resolveSendMode, SendMode } from '../producer/send-mode.js';
-import { ActiveMQTransaction, runInTransactionScope } from '../producer/transaction.js';
+import { ActiveMQTransaction } from '../producer/transaction.js';
 import { StompTimeoutError } from '../stomp/errors.js';
-import { buildOutgoingMessage, recordOptionsOf, type OutgoingMessage } from './outgoing-message.js';
+import { buildOutgoingMessage, recordOptionsOf, type OutgoingMessage } from '../producer/outgoing-message.js';
 import { ReplyRouter } from './reply-router.js';
 
 /** Options of {@link ClientActiveMQ}: the connection settings, and how messages are sent. */
@@ -83,10 +84,9 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private closed = false;
   /** What the broker takes in one frame, checked before a message is written or admitted to the window. */
   private readonly frameLimits: StompLimits;
-  private sentIds = 0;
   /** With `trackMessages=true`: the latest fire-and-forget sends, up to `maxCacheSize` bytes, re-sent after a reconnection. */
   private readonly tracked: { messages: OutgoingMessage[]; bytes: number; limit: number } | undefined;
-  private readonly idPrefix = randomUUID();
+  private readonly ids: MessageIds;
   private readonly messageSerializer: ActiveMQSerializer;
   private readonly replies: ReplyRouter;
   private readonly counters = { sent: 0, failed: 0, confirmed: 0, requests: 0, replies: 0, requestsFailed: 0, reconnections: 0 };
@@ -98,13 +98,14 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   /** Checks the options and the URI at once (an unknown or invalid one throws); connects on first use. */
   constructor(protected readonly options: ActiveMQClientOptions = {}) {
     super();
-    this.settings = resolveSettings(options, CLIENT_KEYS, 'ClientActiveMQ');
+    this.settings = resolveSettings(options, CLIENT_KEYS, 'ClientActiveMQ', connectInProcess);
     this._status$.subscribe((status) => (this.currentStatus = status as ActiveMQStatus));
     checkTracingOption(options.tracing);
     this.requestTimeout = options.requestTimeout ?? 30_000;
     if (!Number.isInteger(this.requestTimeout) || this.requestTimeout <= 0) {
       throw new RangeError(`requestTimeout must be a positive whole number of milliseconds, got ${String(options.requestTimeout)}`);
     }
+    this.ids = new MessageIds(this.settings.options.duplicateDetection ?? false);
     this.clientSendLayer = { ...this.settings.codeOptions, durable: options.durable };
     this.reconnectPolicy = reconnectPolicyOf(this.settings.options);
     this.frameLimits = { ...DEFAULT_STOMP_LIMITS, ...this.settings.brokers[0]?.limits };
@@ -124,7 +125,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
         else this.counters.failed++;
         this.outcomes.next(outcome);
       });
-      this.acknowledged = new AcknowledgedSender(window, strategy, batchSize, this.callTimeout, this.reconnectPolicy.enabled, this.settings.options.duplicateDetection ?? false);
+      this.acknowledged = new AcknowledgedSender(window, strategy, batchSize, this.callTimeout, this.reconnectPolicy.enabled, this.ids);
     }
   }
 
@@ -402,7 +403,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
    * (`nestjsMessageId`), so a consumer can drop the duplicate if the first copy was stored.
    */
   private async sendBlocking(connection: StompConnection, message: OutgoingMessage): Promise<void> {
-    stampMessageId(message.headers, () => this.nextMessageId(), this.settings.options.duplicateDetection ?? false);
+    this.ids.stamp(message.headers);
     for (let current = connection, refusals = 0; ;) {
       try {
         await current.request('SEND', message.headers, message.body, this.callTimeout);
@@ -469,14 +470,10 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   /** Keeps a fire-and-forget send for re-sending after a reconnection (Classic's `trackMessages`), the oldest dropped beyond `maxCacheSize` bytes. */
   private track(message: OutgoingMessage): void {
     const tracked = this.tracked!;
-    stampMessageId(message.headers, () => this.nextMessageId(), this.settings.options.duplicateDetection ?? false);
+    this.ids.stamp(message.headers);
     tracked.messages.push(message);
     tracked.bytes += windowBytes(message);
     while (tracked.bytes > tracked.limit && tracked.messages.length > 1) tracked.bytes -= windowBytes(tracked.messages.shift()!);
-  }
-
-  private nextMessageId(): string {
-    return `${this.idPrefix}:${++this.sentIds}`;
   }
 
   /** This client's transaction in the current scope, begun on first use. */

@@ -1,10 +1,10 @@
 import type { WritePacket } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
-import type { ActiveMQDeserializer } from '../serialization/activemq-serializers.js';
-import { decodePayload } from '../serialization/payload-codec.js';
+import type { ActiveMQDeserializer } from '../wire/serializers.js';
+import { decodePayload } from '../wire/payload-codec.js';
 import type { StompFrame } from '../stomp/frame.js';
-import { ActiveMQRequestTimeoutError } from './client-activemq.errors.js';
-import { REPLY_HEADER, ReplyKind } from './reply-protocol.js';
+import { ActiveMQRequestTimeoutError } from '../errors/client-errors.js';
+import { REPLY_HEADER, ReplyKind } from '../wire/reply-protocol.js';
 
 interface PendingRequest {
   readonly pattern: string;

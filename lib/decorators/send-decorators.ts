@@ -1,5 +1,4 @@
-import { runInTransactionScope } from '../producer/transaction.js';
-import { sendContext, type DecoratedSendOptions } from './send-context.js';
+import { runInTransactionScope, sendContext, type DecoratedSendOptions } from '../producer/send-context.js';
 import { decorateAllMethods, wrapMethod } from './wrap-methods.js';
 
 /** `@DurableSend()` options. */

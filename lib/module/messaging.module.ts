@@ -1,7 +1,7 @@
 import { Inject, Module, type DynamicModule, type FactoryProvider, type InjectionToken, type ModuleMetadata, type OptionalFactoryDependency, type Provider } from '@nestjs/common';
 import { ClientActiveMQ, type ActiveMQClientOptions } from '../client/client-activemq.js';
-import { InvalidUriError } from '../uri/errors.js';
-import { unsetUriProblem } from '../uri/resolve-settings.js';
+import { InvalidUriError } from '../config/errors.js';
+import { unsetUriProblem } from '../config/resolve-settings.js';
 
 /** `MessagingModule.forRoot()` options: a client's options, a name for a second connection, and scope. */
 export interface MessagingModuleOptions extends ActiveMQClientOptions {

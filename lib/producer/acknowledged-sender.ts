@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { OutgoingMessage } from '../client/outgoing-message.js';
-import type { StompConnection } from '../stomp/connection.js';
+import type { OutgoingMessage } from './outgoing-message.js';
+import type { StompConnection } from '../connection/stomp-connection.js';
 import { StompBrokerError } from '../stomp/errors.js';
-import { stampMessageId } from './acknowledgements.js';
+import type { MessageIds } from '../wire/headers.js';
 import { SendInDoubtError } from './errors.js';
 import type { ConfirmationWindow, WindowEntry } from './confirmation-window.js';
 
@@ -58,9 +58,6 @@ export function windowBytes(message: OutgoingMessage): number {
 /** Sends in the acknowledgement window (SendMode.AsyncAcknowledged). */
 export class AcknowledgedSender {
   private batch: Batch | undefined;
-  /** Ids are this sender's random prefix and a counter: unique, and cheaper than a UUID per message. */
-  private readonly idPrefix = randomUUID();
-  private sent = 0;
   /** Sends not yet confirmed or failed, in send order. */
   private readonly unconfirmed = new Map<number, Unconfirmed>();
   /** The connection of the last `resend`: where a send that finds its own connection dead goes. */
@@ -76,8 +73,8 @@ export class AcknowledgedSender {
      * confirmation is then kept and written again (`resend`), not failed.
      */
     private readonly resendOnReconnect: boolean,
-    /** Also stamp `_AMQ_DUPL_ID`, for Artemis' duplicate detection. */
-    private readonly duplicateDetection = false,
+    /** The client's message ids (shared with its blocking sends). */
+    private readonly ids: MessageIds,
   ) {}
 
   /**
@@ -86,7 +83,7 @@ export class AcknowledgedSender {
    */
   async send(connection: StompConnection, message: OutgoingMessage, startedAt: number): Promise<void> {
     const headers = message.headers;
-    const messageId = stampMessageId(headers, () => this.nextMessageId(), this.duplicateDetection);
+    const messageId = this.ids.stamp(headers);
     const bytes = windowBytes(message);
     const admitted = this.window.admit(bytes);
     if (admitted) await admitted;
@@ -184,10 +181,6 @@ export class AcknowledgedSender {
     for (const entry of entries) this.unconfirmed.delete(entry.seq);
     if (error) this.window.fail(entries, error);
     else this.window.confirm(entries);
-  }
-
-  private nextMessageId(): string {
-    return `${this.idPrefix}:${++this.sent}`;
   }
 
   /** Commits the open group now (for `flush()`). */

@@ -34,16 +34,3 @@ export interface SendFailure {
 
 /** How one acknowledged async send ended, as reported on `acknowledgements()`: `status` tells which. */
 export type SendOutcome = SendAcknowledgement | SendFailure;
-
-/** The header that carries a send's id, for acknowledgements and for consumers that deduplicate. */
-export const MESSAGE_ID_HEADER = 'nestjsMessageId';
-
-/** Artemis' duplicate-detection header (Artemis' "Duplicate Message Detection" docs): a re-send with the same value is dropped by the broker. */
-export const ARTEMIS_DUPLICATE_ID_HEADER = '_AMQ_DUPL_ID';
-
-/** Gives a tracked send its stable id (also as `_AMQ_DUPL_ID` with `duplicateDetection`); returns the id. */
-export function stampMessageId(headers: Record<string, string>, next: () => string, duplicateDetection: boolean): string {
-  const id = (headers[MESSAGE_ID_HEADER] ??= next());
-  if (duplicateDetection) headers[ARTEMIS_DUPLICATE_ID_HEADER] = id;
-  return id;
-}

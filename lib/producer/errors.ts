@@ -1,19 +1,9 @@
+import { ActiveMQError } from '../errors/activemq-error.js';
 /** A blocking send or a commit got no answer (none within `callTimeout`, or its connection was lost first): the broker may or may not have it. */
-export class SendInDoubtError extends Error {
-  /**
-   * Describes one blocking send or commit left in doubt.
-   *
-   * @param message What got no answer, and for how long.
-   * @param options `cause`: usually the underlying `StompTimeoutError`.
-   */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SendInDoubtError';
-  }
-}
+export class SendInDoubtError extends ActiveMQError {}
 
 /** A message larger than the whole confirmation window can never be admitted. */
-export class MessageTooLargeForWindowError extends RangeError {
+export class MessageTooLargeForWindowError extends ActiveMQError {
   /**
    * Says how large the message is and how large the window, and what to do about it.
    *
@@ -25,20 +15,8 @@ export class MessageTooLargeForWindowError extends RangeError {
     readonly windowBytes: number,
   ) {
     super(`a ${bytes}-byte message cannot fit a confirmationWindowSize of ${windowBytes} bytes: raise the window or send it blocking`);
-    this.name = 'MessageTooLargeForWindowError';
   }
 }
 
 /** COMMIT or ABORT failed for sure; for a COMMIT nothing of the transaction was stored. */
-export class TransactionError extends Error {
-  /**
-   * Describes a failed COMMIT or ABORT.
-   *
-   * @param message Which transaction failed, and why.
-   * @param options `cause`: the broker's error, if any.
-   */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TransactionError';
-  }
-}
+export class TransactionError extends ActiveMQError {}

@@ -2,20 +2,22 @@ import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler, type WritePacket } from '@nestjs/microservices';
 import { EventEmitter } from 'node:events';
 import { lastValueFrom, type Observable } from 'rxjs';
-import { REPLY_HEADER, ReplyKind } from '../client/reply-protocol.js';
-import { checkConsumerGroup, subscriptionOf } from '../destination.js';
+import { REPLY_HEADER, ReplyKind } from '../wire/reply-protocol.js';
+import { checkConsumerGroup, subscriptionOf } from '../wire/destinations.js';
 import { ActiveMQStatus, ActiveMQTransport, type ActiveMQEvents } from '../events/activemq.events.js';
-import type { ActiveMQServerMetrics } from '../metrics.js';
-import { checkTracingOption, loadTracing, type MessageTracing } from '../tracing/message-tracing.js';
-import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../serialization/activemq-serializers.js';
-import { decodePayload, encodePayload, PayloadDecodeError } from '../serialization/payload-codec.js';
-import type { StompConnection } from '../stomp/connection.js';
-import { connectToFirst } from '../stomp/connector.js';
-import { logAttempt, reconnect, reconnectPolicyOf, watchPrimary, type ReconnectPolicy } from '../stomp/reconnect-policy.js';
+import type { ActiveMQServerMetrics } from '../observability/metrics.js';
+import { checkTracingOption, loadTracing, type MessageTracing } from '../observability/message-tracing.js';
+import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../wire/serializers.js';
+import { decodePayload, encodePayload, PayloadDecodeError } from '../wire/payload-codec.js';
+import type { StompConnection } from '../connection/stomp-connection.js';
+import { connectToFirst } from '../connection/connect-to-first.js';
+import { logAttempt, reconnect, watchPrimary, type ReconnectPolicy } from '../connection/reconnection.js';
+import { reconnectPolicyOf } from '../config/reconnect-policy.js';
 import { StompConnectionClosedError, type StompError } from '../stomp/errors.js';
 import type { StompFrame, StompHeaders } from '../stomp/frame.js';
-import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../uri/resolve-settings.js';
-import { MESSAGE_ID_HEADER } from '../producer/acknowledgements.js';
+import { connectInProcess } from '../broker/index.js';
+import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../config/resolve-settings.js';
+import { MESSAGE_ID_HEADER } from '../wire/headers.js';
 import { ActiveMQContext } from './activemq.context.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { describeFailure } from './failure-description.js';
@@ -173,7 +175,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   /** Checks the options and the URI at once (an unknown or invalid one throws); connects on `listen()`. */
   constructor(private readonly options: ActiveMQServerOptions = {}) {
     super();
-    this.settings = resolveSettings(options, SERVER_KEYS, 'ServerActiveMQ');
+    this.settings = resolveSettings(options, SERVER_KEYS, 'ServerActiveMQ', connectInProcess);
     this._status$.subscribe((status) => (this.currentStatus = status));
     this.transportId = options.transportId ?? ActiveMQTransport;
     // This server awaits each event handler and logs its failure itself: Nest need not log it too.

@@ -1,4 +1,4 @@
-import type { StompConnection } from '../stomp/connection.js';
+import type { StompConnection } from '../connection/stomp-connection.js';
 import type { StompFrame } from '../stomp/frame.js';
 
 export type SettlementOutcome = 'ack' | 'nack';

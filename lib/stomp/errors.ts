@@ -1,18 +1,8 @@
 import type { StompHeaders } from './frame.js';
+import { ActiveMQError } from '../errors/activemq-error.js';
 
 /** Base class of every error this library raises about the STOMP protocol or a connection. */
-export class StompError extends Error {
-  /**
-   * Names the error after its class (`error.name`).
-   *
-   * @param message What went wrong.
-   * @param options `cause`: the underlying error, if any.
-   */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class StompError extends ActiveMQError {}
 
 /** Why the parser refused a byte stream. */
 export type StompParseErrorCode =
@@ -35,10 +25,10 @@ export class StompParseError extends StompError {
    * @param message What was wrong, with the offending command or limit.
    */
   constructor(
-    readonly code: StompParseErrorCode,
+    override readonly code: StompParseErrorCode,
     message: string,
   ) {
-    super(message);
+    super(message, { code });
   }
 }
 
@@ -86,12 +76,10 @@ export class StompAuthenticationError extends StompBrokerError {}
 /**
  * The connection closed or was lost; what was waiting on it failed with this. `code` is the
  * network error's code (`ECONNREFUSED`, `ETIMEDOUT`, `ENOTFOUND`, …) when a socket error caused
- * it, read at the top level as on Nest's own transports (`err.code === 'ECONNREFUSED'`).
+ * it, read at the top level as on Nest's own transports (`err.code === 'ECONNREFUSED'`), and
+ * `CONNECTION_CLOSED` (or the subclass's own code) otherwise.
  */
 export class StompConnectionClosedError extends StompError {
-  /** The network error's code, if a socket error caused this; absent otherwise. */
-  declare readonly code?: string;
-
   /**
    * Takes `code` from the cause: a socket error's own, or that of a closed-connection error it wraps.
    *
@@ -99,15 +87,17 @@ export class StompConnectionClosedError extends StompError {
    * @param options `cause`: the underlying error, if any.
    */
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
     const code = networkCode(options?.cause);
-    if (code !== undefined) this.code = code;
+    super(message, { cause: options?.cause, ...(code === undefined ? {} : { code }) });
   }
 }
 
+/** Node's system error codes (`ECONNREFUSED`, `EPIPE`, …), as opposed to this package's own. */
+const NETWORK_CODE = /^E[A-Z0-9]+$/;
+
 /** The `code` of a Node network error, or of the closed-connection error wrapping one; not a parser's code. */
 function networkCode(cause: unknown): string | undefined {
-  if (cause instanceof StompConnectionClosedError) return cause.code;
+  if (cause instanceof StompConnectionClosedError) return NETWORK_CODE.test(cause.code) ? cause.code : undefined;
   // Read by shape, not `instanceof Error`: Node's socket errors may come from another realm (vm, jest).
   if (cause instanceof StompError || typeof cause !== 'object' || cause === null) return undefined;
   const code = (cause as { code?: unknown }).code;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { StompConnection } from '../../lib/stomp/connection.js';
+import { StompConnection } from '../../lib/connection/stomp-connection.js';
 import { StompConnectionClosedError, StompHeartbeatTimeoutError } from '../../lib/stomp/errors.js';
-import { parseActiveMQUri } from '../../lib/uri/parse-uri.js';
-import { stompConnectionOptions } from '../../lib/uri/connection-options.js';
+import { parseActiveMQUri } from '../../lib/config/parse-uri.js';
+import { stompConnectionOptions } from '../../lib/config/connection-options.js';
 import { lastValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../../lib/client/client-activemq.js';
 import { TestBroker } from '../support/broker.js';

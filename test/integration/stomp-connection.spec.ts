@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { StompConnection } from '../../lib/stomp/connection.js';
+import { StompConnection } from '../../lib/connection/stomp-connection.js';
 import { StompAuthenticationError, StompBrokerError, StompConnectionClosedError, StompEncodeError } from '../../lib/stomp/errors.js';
 import type { StompFrame } from '../../lib/stomp/frame.js';
-import { parseActiveMQUri } from '../../lib/uri/parse-uri.js';
+import { parseActiveMQUri } from '../../lib/config/parse-uri.js';
 import { sharedBrokerUrl } from '../support/broker.js';
 import { collector, connect, optionsFor, uniqueQueue } from '../support/connect.js';
 

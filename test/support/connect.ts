@@ -1,6 +1,6 @@
-import { StompConnection, type StompConnectionOptions } from '../../lib/stomp/connection.js';
-import { parseActiveMQUri } from '../../lib/uri/parse-uri.js';
-import { stompConnectionOptions } from '../../lib/uri/connection-options.js';
+import { StompConnection, type StompConnectionOptions } from '../../lib/connection/stomp-connection.js';
+import { parseActiveMQUri } from '../../lib/config/parse-uri.js';
+import { stompConnectionOptions } from '../../lib/config/connection-options.js';
 import { sharedBrokerUrl } from './broker.js';
 
 /** Connection options for `url` (default: the shared test broker), with `overrides` on top. */

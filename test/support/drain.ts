@@ -1,4 +1,4 @@
-import { StompConnection } from '../../lib/stomp/connection.js';
+import { StompConnection } from '../../lib/connection/stomp-connection.js';
 import { optionsFor } from './connect.js';
 
 /**

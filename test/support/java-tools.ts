@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parseActiveMQUri } from '../../lib/uri/parse-uri.js';
+import { parseActiveMQUri } from '../../lib/config/parse-uri.js';
 import { sharedBrokerUrl } from './broker.js';
 
 const run = promisify(execFile);

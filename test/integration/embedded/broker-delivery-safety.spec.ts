@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedBroker, type EmbeddedBrokerOptions } from '../../../lib/broker/embedded-broker.js';
-import { Journal } from '../../../lib/broker/journal.js';
+import { Journal } from '../../../lib/broker/store/journal.js';
 import { RawStomp, type RawFrame } from '../../support/raw-stomp.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { EmbeddedBroker, type EmbeddedBrokerOptions } from '../../../lib/broker/embedded-broker.js';
-import { StompConnection } from '../../../lib/stomp/connection.js';
+import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import { RawStomp } from '../../support/raw-stomp.js';
 
 /**

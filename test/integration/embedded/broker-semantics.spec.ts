@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EmbeddedBroker, type EmbeddedBrokerOptions } from '../../../lib/broker/embedded-broker.js';
-import { StompConnection, type StompConnectionOptions, type StompSubscribeOptions } from '../../../lib/stomp/connection.js';
+import { StompConnection, type StompConnectionOptions, type StompSubscribeOptions } from '../../../lib/connection/stomp-connection.js';
 import { StompAuthenticationError, StompBrokerError } from '../../../lib/stomp/errors.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
 

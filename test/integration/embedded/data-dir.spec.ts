@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBrokerCli } from '../../../lib/broker/cli.js';
 import { DataDirError, EmbeddedBroker } from '../../../lib/broker/embedded-broker.js';
-import { Journal, type StoredMessage } from '../../../lib/broker/journal.js';
+import { Journal, type StoredMessage } from '../../../lib/broker/store/journal.js';
 
 /**
  * Issue 13 #12: every start-up problem with the data directory is one clear line (and exit code

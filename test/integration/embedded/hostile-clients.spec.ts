@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import * as net from 'node:net';
 import { EmbeddedBroker } from '../../../lib/broker/embedded-broker.js';
 import { StompAuthenticationError } from '../../../lib/stomp/errors.js';
-import { StompConnection } from '../../../lib/stomp/connection.js';
+import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 
 /** The embedded broker facing clients that break the protocol: an ERROR and a closed connection for them, nothing for the others. */
 let broker: EmbeddedBroker;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedBroker } from '../../../lib/broker/embedded-broker.js';
-import { StompConnection } from '../../../lib/stomp/connection.js';
+import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn } from 'node:child_process';
 import { EmbeddedBroker } from '../../../lib/broker/embedded-broker.js';
-import { StompConnection } from '../../../lib/stomp/connection.js';
+import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
 import { RawStomp, type RawFrame } from '../../support/raw-stomp.js';
 

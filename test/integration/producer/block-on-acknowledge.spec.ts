@@ -4,7 +4,7 @@ import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
-import { parseActiveMQUri } from '../../../lib/uri/parse-uri.js';
+import { parseActiveMQUri } from '../../../lib/config/parse-uri.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
 import { DelayProxy } from '../../support/delay-proxy.js';
 import { deferred, startService } from '../../support/nest.js';

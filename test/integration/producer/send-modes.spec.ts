@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { lastValueFrom, toArray, take } from 'rxjs';
-import { ActiveMQRecordBuilder } from '../../../lib/client/activemq.record-builder.js';
+import { ActiveMQRecordBuilder } from '../../../lib/record-builders/activemq.record-builder.js';
 import { ClientActiveMQ, type ActiveMQClientOptions } from '../../../lib/client/client-activemq.js';
 import { DurableSend, NonDurableSend } from '../../../lib/decorators/send-decorators.js';
 import type { SendOutcome } from '../../../lib/producer/acknowledgements.js';
 import { MessageTooLargeForWindowError, SendInDoubtError } from '../../../lib/producer/errors.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
-import { parseActiveMQUri } from '../../../lib/uri/parse-uri.js';
+import { parseActiveMQUri } from '../../../lib/config/parse-uri.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
 import { collector, connect } from '../../support/connect.js';
 import { DelayProxy } from '../../support/delay-proxy.js';

@@ -4,7 +4,7 @@ import { lastValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { DurableSend, Transactional } from '../../../lib/decorators/send-decorators.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
-import { parseActiveMQUri } from '../../../lib/uri/parse-uri.js';
+import { parseActiveMQUri } from '../../../lib/config/parse-uri.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
 import { connect } from '../../support/connect.js';
 import { DelayProxy } from '../../support/delay-proxy.js';

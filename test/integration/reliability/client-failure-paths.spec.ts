@@ -3,13 +3,13 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/glo
 import { Controller, Logger } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
-import { ActiveMQRecord, ActiveMQRecordBuilder } from '../../../lib/client/activemq.record-builder.js';
+import { ActiveMQRecord, ActiveMQRecordBuilder } from '../../../lib/record-builders/activemq.record-builder.js';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
-import { ActiveMQClientClosedError, ActiveMQConnectionLostError, ActiveMQSerializationError } from '../../../lib/client/client-activemq.errors.js';
+import { ActiveMQClientClosedError, ActiveMQConnectionLostError, ActiveMQSerializationError } from '../../../lib/errors/client-errors.js';
 import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
 import type { SendOutcome } from '../../../lib/producer/acknowledgements.js';
 import { SendInDoubtError } from '../../../lib/producer/errors.js';
-import { StompConnection } from '../../../lib/stomp/connection.js';
+import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import { StompConnectionClosedError, StompFrameTooLargeError } from '../../../lib/stomp/errors.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
 import { optionsFor, uniqueQueue } from '../../support/connect.js';

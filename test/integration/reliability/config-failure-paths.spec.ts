@@ -10,11 +10,11 @@ import { stopVmBroker } from '../../../lib/broker/embedded-broker.js';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { MessagingModule } from '../../../lib/module/messaging.module.js';
 import { ServerActiveMQ } from '../../../lib/server/server-activemq.js';
-import { StompConnection } from '../../../lib/stomp/connection.js';
-import { BrokerUnreachableError } from '../../../lib/stomp/connector.js';
+import { StompConnection } from '../../../lib/connection/stomp-connection.js';
+import { BrokerUnreachableError } from '../../../lib/connection/connect-to-first.js';
 import { StompConnectionClosedError } from '../../../lib/stomp/errors.js';
-import { InvalidUriError, UnknownOptionError, UnknownUriParameterError } from '../../../lib/uri/errors.js';
-import { KNOWN_PARAMETERS } from '../../../lib/uri/parameters.js';
+import { InvalidUriError, UnknownOptionError, UnknownUriParameterError } from '../../../lib/config/errors.js';
+import { KNOWN_PARAMETERS } from '../../../lib/config/parameters.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
 import { RecordingLogger } from '../../support/nest.js';
 import { thrown } from '../../support/thrown.js';
@@ -254,7 +254,7 @@ describe('#19 the network error code is on the error, as Nest transports have it
     expect((unknownHost as BrokerUnreachableError).code).toMatch(/^(ENOTFOUND|EAI_AGAIN)$/);
   });
 
-  it('#19 no code is made up when the failure is not a network error: a peer that closes during CONNECT', async () => {
+  it("#19 no network code is made up when the failure is not a network error: a peer that closes during CONNECT gives the class's own code", async () => {
     // Ends the connection cleanly once CONNECT is in, so that no socket error (ECONNRESET) comes first.
     const peer = net.createServer((socket) => socket.once('data', () => socket.end()));
     await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
@@ -263,7 +263,8 @@ describe('#19 the network error code is on the error, as Nest transports have it
       const error: unknown = await new ClientActiveMQ({ uri: `stomp://127.0.0.1:${port}` }).connect().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BrokerUnreachableError);
       expect((error as Error).message).toMatch(/127\.0\.0\.1:\d+ closed the connection/);
-      expect(error).not.toHaveProperty('code');
+      // The error's own code (every error of the package has one), not an E… network code.
+      expect((error as BrokerUnreachableError).code).toBe('BROKER_UNREACHABLE');
     } finally {
       await new Promise<void>((resolve) => peer.close(() => resolve()));
     }

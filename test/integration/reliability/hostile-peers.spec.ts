@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { firstValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
-import { StompConnection } from '../../../lib/stomp/connection.js';
+import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import {
   StompAuthenticationError,
   StompBrokerError,

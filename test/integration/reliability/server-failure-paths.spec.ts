@@ -7,7 +7,7 @@ import { firstValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
 import type { ActiveMQContext } from '../../../lib/server/activemq.context.js';
-import { StompConnection } from '../../../lib/stomp/connection.js';
+import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import { StompConnectionClosedError } from '../../../lib/stomp/errors.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
 import { TestBroker } from '../../support/broker.js';

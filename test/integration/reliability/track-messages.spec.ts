@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { lastValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
-import { parseActiveMQUri } from '../../../lib/uri/parse-uri.js';
+import { parseActiveMQUri } from '../../../lib/config/parse-uri.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
 import { DelayProxy } from '../../support/delay-proxy.js';
 import { drainIds } from '../../support/drain.js';

@@ -4,14 +4,14 @@ import { Controller } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { ActiveMQRecordBuilder } from '../../../lib/client/activemq.record-builder.js';
+import { ActiveMQRecordBuilder } from '../../../lib/record-builders/activemq.record-builder.js';
 import type { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { ActiveMQContext } from '../../../lib/server/activemq.context.js';
 import { ServerActiveMQ } from '../../../lib/server/server-activemq.js';
-import { StompConnection } from '../../../lib/stomp/connection.js';
-import { BrokerUnreachableError } from '../../../lib/stomp/connector.js';
+import { StompConnection } from '../../../lib/connection/stomp-connection.js';
+import { BrokerUnreachableError } from '../../../lib/connection/connect-to-first.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
-import { UnknownUriParameterError } from '../../../lib/uri/errors.js';
+import { UnknownUriParameterError } from '../../../lib/config/errors.js';
 import { connect } from '../../support/connect.js';
 import { deferred, newClient, RecordingLogger, startService, type RunningService } from '../../support/nest.js';
 

@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import { firstValueFrom, from, lastValueFrom, of, timeout, toArray, TimeoutError, type Observable } from 'rxjs';
-import { ActiveMQRecordBuilder } from '../../../lib/client/activemq.record-builder.js';
-import { ActiveMQConnectionLostError, ActiveMQRequestTimeoutError } from '../../../lib/client/client-activemq.errors.js';
+import { ActiveMQRecordBuilder } from '../../../lib/record-builders/activemq.record-builder.js';
+import { ActiveMQConnectionLostError, ActiveMQRequestTimeoutError } from '../../../lib/errors/client-errors.js';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
 import { ActiveMQContext } from '../../../lib/server/activemq.context.js';
-import { BrokerUnreachableError } from '../../../lib/stomp/connector.js';
+import { BrokerUnreachableError } from '../../../lib/connection/connect-to-first.js';
 import { deferred, newClient, startService, type RunningService } from '../../support/nest.js';
 
 const P = `rr.${process.pid}.${Date.now().toString(36)}`;

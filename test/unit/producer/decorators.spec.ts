@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { describe, expect, it } from '@jest/globals';
-import { sendContext } from '../../../lib/decorators/send-context.js';
+import { sendContext } from '../../../lib/producer/send-context.js';
 import { DurableSend, NonDurableSend, Transactional } from '../../../lib/decorators/send-decorators.js';
 
 describe('send decorators', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { ServerActiveMQ } from '../../../lib/server/server-activemq.js';
-import { InvalidUriError, InvalidUriParameterError, UnknownUriParameterError } from '../../../lib/uri/errors.js';
+import { InvalidUriError, InvalidUriParameterError, UnknownUriParameterError } from '../../../lib/config/errors.js';
 
 /** Options are checked when a client or server is built, before anything connects. */
 describe('client and server options', () => {

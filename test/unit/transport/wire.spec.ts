@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { ActiveMQRecordBuilder } from '../../../lib/client/activemq.record-builder.js';
-import { buildOutgoingMessage } from '../../../lib/client/outgoing-message.js';
-import { destinationOf, subscriptionOf } from '../../../lib/destination.js';
-import { bodyOnlySerializer } from '../../../lib/serialization/activemq-serializers.js';
-import { decodePayload, encodePayload, PayloadDecodeError } from '../../../lib/serialization/payload-codec.js';
+import { ActiveMQRecordBuilder } from '../../../lib/record-builders/activemq.record-builder.js';
+import { buildOutgoingMessage } from '../../../lib/producer/outgoing-message.js';
+import { destinationOf, subscriptionOf } from '../../../lib/wire/destinations.js';
+import { bodyOnlySerializer } from '../../../lib/wire/serializers.js';
+import { decodePayload, encodePayload, PayloadDecodeError } from '../../../lib/wire/payload-codec.js';
 import type { StompHeaders } from '../../../lib/stomp/frame.js';
 
 const message = (headers: StompHeaders, body: string | Buffer) => ({

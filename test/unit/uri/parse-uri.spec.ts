@@ -2,10 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stompConnectionOptions } from '../../../lib/uri/connection-options.js';
-import { InvalidUriError, InvalidUriParameterError, UnknownUriParameterError } from '../../../lib/uri/errors.js';
-import { KNOWN_PARAMETERS, PARAMETERS } from '../../../lib/uri/parameters.js';
-import { parseActiveMQUri, redactCredentials } from '../../../lib/uri/parse-uri.js';
+import { stompConnectionOptions } from '../../../lib/config/connection-options.js';
+import { InvalidUriError, InvalidUriParameterError, UnknownUriParameterError } from '../../../lib/config/errors.js';
+import { KNOWN_PARAMETERS, PARAMETERS } from '../../../lib/config/parameters.js';
+import { parseActiveMQUri, redactCredentials } from '../../../lib/config/parse-uri.js';
 import { thrown } from '../../support/thrown.js';
 
 describe('parseActiveMQUri: addresses', () => {
@@ -88,7 +88,6 @@ describe('parseActiveMQUri: parameters', () => {
     ['blockOnAcknowledge=true', { blockOnAcknowledge: true }],
     ['confirmationWindowSize=1048576', { confirmationWindowSize: 1048576 }],
     ['confirmationWindowSize=-1', { confirmationWindowSize: -1 }],
-    ['jms.producerWindowSize=1024000', { producerWindowSize: 1024000 }],
     ['callTimeout=5000', { callTimeout: 5000 }],
     ['jms.sendTimeout=100', { sendTimeout: 100 }],
     ['jms.prefetchPolicy.all=10', { prefetchSize: 10 }],
@@ -108,8 +107,9 @@ describe('parseActiveMQUri: parameters', () => {
     ],
     ['trackMessages=true&maxCacheSize=131072', { trackMessages: true, maxCacheSize: 131072 }],
     [
-      'reconnectAttempts=-1&retryInterval=2000&retryIntervalMultiplier=1.5&maxRetryInterval=10000',
-      { reconnectAttempts: -1, retryInterval: 2000, retryIntervalMultiplier: 1.5, maxRetryInterval: 10000 },
+      // Artemis' spellings of the same settings.
+      'reconnectAttempts=-1&retryInterval=2000&retryIntervalMultiplier=1.5&maxRetryInterval=10000&initialConnectAttempts=2',
+      { maxReconnectAttempts: -1, initialReconnectDelay: 2000, reconnectDelayExponent: 1.5, maxReconnectDelay: 10000, startupMaxReconnectAttempts: 2 },
     ],
   ])('maps %s', (query, options) => {
     expect(parseActiveMQUri(`stomp://h:1?${query}`).options).toEqual(options);
@@ -164,6 +164,9 @@ describe('parseActiveMQUri: parameters', () => {
     ['randomize', /has no value/],
     ['randomize=true&randomize=false', /already sets/],
     ['jms.useAsyncSend=true&nms.AsyncSend=false', /already sets/],
+    ['retryInterval=100&initialReconnectDelay=200', /'initialReconnectDelay' sets 'initialReconnectDelay', which the URI already sets/],
+    ['jms.producerWindowSize=1024000', /^'jms.producerWindowSize' is not supported: .* use 'confirmationWindowSize'/],
+    ['producerWindowSize=1', /^'producerWindowSize' is not supported/],
   ])('refuses %s', (query, message) => {
     const error = thrown(() => parseActiveMQUri(`stomp://h:1?${query}`));
     expect(error).toBeInstanceOf(InvalidUriParameterError);

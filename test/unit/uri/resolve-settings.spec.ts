@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
-import { InvalidUriError, UnknownOptionError, UnknownUriParameterError } from '../../../lib/uri/errors.js';
-import { resolveSettings, unsetUriProblem } from '../../../lib/uri/resolve-settings.js';
+import { InvalidUriError, UnknownOptionError, UnknownUriParameterError } from '../../../lib/config/errors.js';
+import { resolveSettings, unsetUriProblem } from '../../../lib/config/resolve-settings.js';
 import { thrown } from '../../support/thrown.js';
 
 describe('resolveSettings: the uri', () => {

@@ -1,0 +1,625 @@
+import type { Duplex } from 'node:stream';
+import { StompParseError } from '../../stomp/errors.js';
+import type { StompFrame, StompHeaders, StompServerCommand } from '../../stomp/frame.js';
+import { MAX_HEARTBEAT_MS } from '../../stomp/heartbeat.js';
+import { StompParser } from '../../stomp/parser.js';
+import type { BrokerCore } from '../core/broker-core.js';
+import { BrokerProtocolError, type BrokerClient, type CoreSubscription } from '../core/contracts.js';
+import { PACKAGE_VERSION } from '../../internal/version.js';
+import type { BrokerMessage, Queue, QueueConsumer } from '../core/queue.js';
+import { encodeFrameFor, headerDecoder, negotiateVersion, SUPPORTED_VERSIONS, type StompVersion } from './stomp-versions.js';
+
+type AckMode = 'auto' | 'client' | 'client-individual';
+
+interface Delivery {
+  readonly message: BrokerMessage;
+  readonly queue: Queue;
+}
+
+/** One SUBSCRIBE of a connection: a consumer of one queue (a topic subscription has a queue of its own). */
+export class Subscription implements QueueConsumer, CoreSubscription {
+  /** Delivered, not yet acknowledged, by ack id, in delivery order. */
+  readonly unacked = new Map<string, Delivery>();
+
+  constructor(
+    readonly connection: BrokerConnection,
+    readonly id: string,
+    readonly destination: string,
+    readonly ack: AckMode,
+    readonly prefetch: number,
+    readonly queue: Queue,
+  ) {}
+
+  hasCredit(): boolean {
+    // A connection whose stream is backed up takes nothing more: what it cannot write waits in the queue, counted.
+    return !this.connection.congested && (this.ack === 'auto' || this.unacked.size < this.prefetch);
+  }
+
+  deliver(message: BrokerMessage, queue: Queue): void {
+    this.connection.deliver(this, message, queue);
+  }
+}
+
+interface OpenTransaction {
+  readonly sends: BrokerMessage[];
+  readonly acks: Delivery[];
+}
+
+/**
+ * What one connection may do before it is CONNECTED, and how fast heart-beats may go. Until
+ * CONNECTED a socket has proved nothing (with logins, not even that it may use the broker), so it
+ * gets a small frame, a deadline, and (counted by the broker) one of a bounded number of places.
+ */
+export interface ConnectionLimits {
+  /** Milliseconds a new connection has to complete its CONNECT; then it gets an ERROR and is closed. Default 10000. */
+  readonly connectTimeoutMs: number;
+  /**
+   * Bytes a client may send up to the end of its CONNECT frame (EOLs before it included); more, and
+   * it gets an ERROR and is closed without the rest being read. A CONNECT carries no body. Default 8 KiB.
+   */
+  readonly maxConnectFrameBytes: number;
+  /** The broker neither beats nor expects beats more often than this, whatever the client asks. Default 100 ms. */
+  readonly minHeartbeatMs: number;
+}
+
+/** The limits of {@link ConnectionLimits} where none are given. */
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
+  connectTimeoutMs: 10_000,
+  maxConnectFrameBytes: 8 * 1024,
+  minHeartbeatMs: 100,
+});
+
+/** What a connection tells the broker that accepted it. */
+export interface ConnectionEvents {
+  /** The connection is no longer waiting for its CONNECT: it got CONNECTED, or it closed first. Called once. */
+  settled(connection: BrokerConnection): void;
+  /** A limit was enforced; `kind` names it (the broker logs the first of each kind). */
+  limit(kind: string, message: string): void;
+}
+
+const NO_EVENTS: ConnectionEvents = { settled: () => {}, limit: () => {} };
+const EMPTY = Buffer.alloc(0);
+/**
+ * Bytes written to a connection's stream and not yet taken by it past which its subscriptions get
+ * no more messages until 'drain' (or its high-water mark, if higher, so that 'drain' is sure to come).
+ */
+const MAX_UNWRITTEN_BYTES = 64 * 1024;
+
+/**
+ * The broker's side of one client connection: parses its frames with the project's STOMP codec,
+ * runs the STOMP state machine (CONNECT first, agreeing version 1.0, 1.1 or 1.2, then the session
+ * frames), and writes the frames the broker sends. Everything about destinations and storage is
+ * the core's.
+ */
+export class BrokerConnection implements BrokerClient {
+  readonly id: string;
+  private readonly parser: StompParser;
+  private connected = false;
+  /** The agreed version; until CONNECT, frames (an ERROR) are written as 1.2. */
+  private version: StompVersion = '1.2';
+  /** Bytes read before the CONNECT frame was complete: at most `maxConnectFrameBytes`. */
+  private preConnectBytes = 0;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private settled = false;
+  /** After an ERROR or DISCONNECT nothing more the client sent is acted on. */
+  private ending = false;
+  private closed = false;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly transactions = new Map<string, OpenTransaction>();
+  /** `ack:auto` deliveries whose bytes the stream has not yet taken: settled once it has, given back if it never does. */
+  private readonly unwritten = new Set<Delivery>();
+  private nextAck = 0;
+  private sendTimer: NodeJS.Timeout | undefined;
+  private readTimer: NodeJS.Timeout | undefined;
+  private readSince = Date.now();
+  private wroteSinceBeat = false;
+  private corked = false;
+  /** Set while the broker is over its memory limit: nothing more is read from this client. */
+  paused = false;
+  /** True while nothing more should be written for subscriptions: the stream is backed up, or the connection is ending. */
+  get congested(): boolean {
+    return this.closed || this.ending || this.stream.writableLength >= Math.max(MAX_UNWRITTEN_BYTES, this.stream.writableHighWaterMark);
+  }
+  /** True while the client has a subscription (it is then never paused: its ACKs free memory). */
+  get consumes(): boolean {
+    return this.subscriptions.size > 0;
+  }
+  /** The client's own temporary queues, by the name it used (`/temp-queue/<name>`). */
+
+  constructor(
+    private readonly core: BrokerCore,
+    private readonly stream: Duplex,
+    sequence: number,
+    readonly remote: string,
+    private readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+    private readonly events: ConnectionEvents = NO_EVENTS,
+  ) {
+    this.id = `ID:embedded-${core.brokerId}-${sequence}`;
+    this.parser = new StompParser({ frame: (frame) => this.onFrame(frame), heartbeat: () => {} });
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('error', () => this.close());
+    stream.on('close', () => this.close());
+    stream.on('end', () => this.close());
+    stream.on('drain', () => this.redispatch());
+    this.connectTimer = setTimeout(() => this.connectTimedOut(), limits.connectTimeoutMs);
+    this.connectTimer.unref();
+  }
+
+  /** Closes a connection still waiting for its CONNECT, with an ERROR saying why (the broker needs its place). */
+  refuse(kind: string, reason: string): void {
+    if (this.settled || this.ending) return;
+    this.events.limit(kind, reason);
+    this.fail(undefined, new BrokerProtocolError(reason, true));
+  }
+
+  private connectTimedOut(): void {
+    this.refuse('connectTimeoutMs', `no CONNECT within ${this.limits.connectTimeoutMs} ms of the connection opening (connectTimeoutMs): closed`);
+  }
+
+  private onData(chunk: Buffer): void {
+    // After an ERROR nothing more is parsed: a hostile client's bytes cost no more work.
+    if (this.closed || this.ending) return;
+    this.readSince = Date.now();
+    const rest = this.connected ? chunk : this.readUntilConnected(chunk);
+    if (rest.length > 0) this.push(rest);
+  }
+
+  /**
+   * Before CONNECTED, hands the parser at most `maxConnectFrameBytes`, cut where a frame may end
+   * (each NUL), so that nothing is buffered for a frame that would pass the limit; returns what
+   * follows the CONNECT frame in `chunk` once it is CONNECTED (frames may follow it in one write).
+   */
+  private readUntilConnected(chunk: Buffer): Buffer {
+    let offset = 0;
+    while (offset < chunk.length && !this.connected) {
+      if (this.closed || this.ending) return EMPTY;
+      const nul = chunk.indexOf(0, offset);
+      const end = nul === -1 ? chunk.length : nul + 1;
+      this.preConnectBytes += end - offset;
+      if (this.preConnectBytes > this.limits.maxConnectFrameBytes) {
+        const limit = this.limits.maxConnectFrameBytes;
+        this.refuse('maxConnectFrameBytes', `the first frame must be a CONNECT of at most ${limit} bytes; more came before its end (maxConnectFrameBytes ${limit}): closed`);
+        return EMPTY;
+      }
+      this.push(chunk.subarray(offset, end));
+      offset = end;
+    }
+    return chunk.subarray(offset);
+  }
+
+  private push(bytes: Buffer): void {
+    try {
+      this.parser.push(bytes);
+    } catch (error) {
+      const reason = error instanceof StompParseError ? error.message : String(error);
+      this.fail(undefined, new BrokerProtocolError(`malformed STOMP: ${reason}`, true));
+    }
+  }
+
+  private onFrame(frame: StompFrame): void {
+    if (this.closed || this.ending) return;
+    try {
+      if (!this.connected) {
+        if (frame.command !== 'CONNECT' && frame.command !== 'STOMP') throw new BrokerProtocolError(`expected CONNECT, got ${frame.command}`, true);
+        this.onConnect(frame);
+        return;
+      }
+      switch (frame.command) {
+        case 'SEND':
+          this.onSend(frame);
+          return;
+        case 'SUBSCRIBE':
+          this.onSubscribe(frame);
+          break;
+        case 'UNSUBSCRIBE':
+          this.onUnsubscribe(frame);
+          break;
+        case 'ACK':
+        case 'NACK':
+          this.onAck(frame, frame.command === 'ACK');
+          return;
+        case 'BEGIN':
+          this.onBegin(frame);
+          break;
+        case 'COMMIT':
+          this.onCommit(frame);
+          return;
+        case 'ABORT':
+          this.onAbort(frame);
+          break;
+        case 'DISCONNECT':
+          this.receipt(frame);
+          this.end();
+          return;
+        default:
+          throw new BrokerProtocolError(`${frame.command} is not a frame a client sends`, true);
+      }
+      this.receipt(frame);
+    } catch (error) {
+      this.fail(frame, error instanceof BrokerProtocolError ? error : new BrokerProtocolError(String(error)));
+    }
+  }
+
+  private onConnect(frame: StompFrame): void {
+    const accepted = frame.headers['accept-version'];
+    const version = negotiateVersion(accepted);
+    if (version === undefined) {
+      throw new BrokerProtocolError(`no STOMP version in common: the client accepts ${accepted}, this broker speaks ${SUPPORTED_VERSIONS.join(', ')}`, true, {
+        version: SUPPORTED_VERSIONS.join(','),
+      });
+    }
+    // From here on frames, the ERRORs below included, are written as the client reads them.
+    this.version = version;
+    this.parser.decodeHeader = headerDecoder(version);
+    if (frame.body.length > 0) throw new BrokerProtocolError(`a ${frame.command} frame carries no body; this one has ${frame.body.length} bytes`, true);
+    if (!this.core.authenticate(frame.headers['login'], frame.headers['passcode'])) {
+      throw new BrokerProtocolError('authentication failed: unknown login or wrong passcode', true);
+    }
+    const { sendEvery, expectEvery } = this.negotiateHeartbeat(frame.headers['heart-beat']);
+    this.connected = true;
+    this.settle();
+    this.write('CONNECTED', {
+      version,
+      server: `nestjs-activemq-embedded/${PACKAGE_VERSION}`,
+      session: this.id,
+      // As ActiveMQ answers: what the broker sends, then what it expects (a client asking 0,500 gets 500,0).
+      'heart-beat': `${sendEvery},${expectEvery}`,
+    });
+    if (sendEvery > 0) {
+      this.sendTimer = setInterval(() => {
+        if (!this.wroteSinceBeat) this.stream.write('\n');
+        this.wroteSinceBeat = false;
+      }, sendEvery);
+      this.sendTimer.unref();
+    }
+    if (expectEvery > 0) {
+      // Generous: a client is dropped after 3 silent intervals. Not while paused: the broker
+      // itself stopped reading, so the client's beats wait unread in the socket.
+      this.readTimer = setInterval(() => {
+        if (!this.paused && Date.now() - this.readSince > expectEvery * 3) this.close();
+      }, expectEvery);
+      this.readTimer.unref();
+    }
+  }
+
+  /**
+   * The broker's intervals for CONNECT's `heart-beat:cx,cy` (STOMP 1.1+ "Heart-beating"): it sends
+   * every cy ms and expects the client every cx ms, each raised to `minHeartbeatMs`; 0 means none.
+   * Honoured whatever the version (1.0 has no heart-beating, but ActiveMQ takes the header there too).
+   * A value past 2^31 - 1 ms (24.8 days) is clamped to it: a Node timer cannot wait longer and
+   * would fire every millisecond instead, and ActiveMQ accepts such values, so refusing them
+   * would refuse clients ActiveMQ takes. A header that is not two whole numbers is refused, as
+   * ActiveMQ refuses it.
+   */
+  private negotiateHeartbeat(header: string | undefined): { sendEvery: number; expectEvery: number } {
+    const match = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(header ?? '0,0');
+    if (!match) throw new BrokerProtocolError(`heart-beat '${header}' is not two whole numbers of ms, as in heart-beat:10000,10000`, true);
+    const [cx, cy] = [Number(match[1]), Number(match[2])];
+    if (cx > MAX_HEARTBEAT_MS || cy > MAX_HEARTBEAT_MS) {
+      const asked = header!.trim().slice(0, 64);
+      this.events.limit('heart-beat', `a client asked for heart-beat:${asked}, past ${MAX_HEARTBEAT_MS} ms, the longest a timer holds: clamped to ${MAX_HEARTBEAT_MS}`);
+    }
+    const interval = (ms: number) => (ms === 0 ? 0 : Math.min(MAX_HEARTBEAT_MS, Math.max(this.limits.minHeartbeatMs, ms)));
+    return { sendEvery: interval(cy), expectEvery: interval(cx) };
+  }
+
+  /** Leaves the pending state (CONNECTED, or closed first): the deadline is off, the broker frees the place. */
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.connectTimer);
+    this.events.settled(this);
+  }
+
+  private onSend(frame: StompFrame): void {
+    const destination = required(frame, 'destination');
+    const message = this.core.createMessage(this, destination, frame);
+    const transaction = frame.headers['transaction'];
+    if (transaction !== undefined) {
+      const open = this.transactionOf(transaction);
+      this.core.holdTransactional(message);
+      open.sends.push(message);
+      this.receipt(frame);
+      return;
+    }
+    const receipt = frame.headers['receipt'];
+    this.core.send(message, this).then(
+      () => receipt !== undefined && this.write('RECEIPT', { 'receipt-id': receipt }),
+      (error: unknown) => this.fail(frame, error instanceof BrokerProtocolError ? error : new BrokerProtocolError(String(error))),
+    );
+  }
+
+  private onSubscribe(frame: StompFrame): void {
+    const destination = required(frame, 'destination');
+    // STOMP 1.0 has no subscription ids: the destination stands for one, as in its UNSUBSCRIBE.
+    const id = this.version === '1.0' ? (frame.headers['id'] ?? destination) : required(frame, 'id');
+    if (this.subscriptions.has(id)) throw new BrokerProtocolError(`subscription id '${id}' is in use on this connection`);
+    const ack = frame.headers['ack'] ?? 'auto';
+    if (ack !== 'auto' && ack !== 'client' && ack !== 'client-individual') throw new BrokerProtocolError(`ack mode '${ack}' is not auto, client or client-individual`);
+    const prefetchHeader = frame.headers['activemq.prefetchSize'];
+    const prefetch = prefetchHeader === undefined ? 1000 : Number(prefetchHeader);
+    if (!Number.isInteger(prefetch) || prefetch < 1) throw new BrokerProtocolError(`activemq.prefetchSize '${prefetchHeader}' is not a positive integer`);
+    const queue = this.core.queueForSubscription(this, destination);
+    const subscription = new Subscription(this, id, destination, ack, prefetch, queue);
+    this.subscriptions.set(id, subscription);
+    queue.addConsumer(subscription);
+  }
+
+  private onUnsubscribe(frame: StompFrame): void {
+    const subscription =
+      this.version === '1.0' && frame.headers['id'] === undefined ? this.subscriptionTo(required(frame, 'destination')) : this.subscriptions.get(required(frame, 'id'));
+    if (!subscription) throw new BrokerProtocolError(`no subscription '${frame.headers['id'] ?? frame.headers['destination']}' on this connection`);
+    this.dropSubscription(subscription);
+  }
+
+  /** A STOMP 1.0 UNSUBSCRIBE by destination: the first subscription to it. */
+  private subscriptionTo(destination: string): Subscription | undefined {
+    for (const subscription of this.subscriptions.values()) if (subscription.destination === destination) return subscription;
+    return undefined;
+  }
+
+  /** ACK or NACK; its RECEIPT follows the journal writes it causes (a removal, a count, a move to the DLQ). */
+  private onAck(frame: StompFrame, positive: boolean): void {
+    const ackId = this.ackIdOf(frame);
+    const transaction = frame.headers['transaction'];
+    // Checked before any delivery is taken: a refused ACK must leave its deliveries as they were.
+    const open = transaction === undefined ? undefined : this.transactionOf(transaction);
+    const settled = this.takeDeliveries(ackId);
+    if (!settled) throw new BrokerProtocolError(`${frame.command} of '${ackId}': no such unacknowledged message on this connection`);
+    if (open && positive) {
+      open.acks.push(...settled);
+      this.receipt(frame);
+      return;
+    }
+    const stored = settled.map((delivery) => (positive ? this.core.acknowledge(delivery.message, delivery.queue) : this.core.reject(delivery.message, delivery.queue)));
+    this.redispatch();
+    const writes = stored.filter((write) => write !== undefined);
+    if (writes.length === 0) {
+      this.receipt(frame);
+      return;
+    }
+    Promise.all(writes).then(
+      () => this.receipt(frame),
+      (error: unknown) => this.fail(frame, asProtocolError(error)),
+    );
+  }
+
+  private onBegin(frame: StompFrame): void {
+    const id = required(frame, 'transaction');
+    if (this.transactions.has(id)) throw new BrokerProtocolError(`transaction '${id}' is already open`);
+    this.transactions.set(id, { sends: [], acks: [] });
+  }
+
+  private onCommit(frame: StompFrame): void {
+    const id = required(frame, 'transaction');
+    const transaction = this.transactions.get(id);
+    if (!transaction) throw new BrokerProtocolError(`COMMIT of '${id}': no such transaction`);
+    this.transactions.delete(id);
+    // From here the core counts the sends: commit() takes them over, whatever its outcome.
+    this.core.commit(transaction.sends, transaction.acks, this).then(
+      () => {
+        this.receipt(frame);
+        this.redispatch();
+      },
+      (error: unknown) => {
+        // Refused (limits) or not stored: the transaction is rolled back, its ACKed messages given back as on ABORT.
+        this.giveBack(transaction.acks);
+        this.fail(frame, error instanceof BrokerProtocolError ? error : new BrokerProtocolError(String(error)));
+      },
+    );
+  }
+
+  private onAbort(frame: StompFrame): void {
+    const id = required(frame, 'transaction');
+    const transaction = this.transactions.get(id);
+    if (!transaction) throw new BrokerProtocolError(`ABORT of '${id}': no such transaction`);
+    this.transactions.delete(id);
+    this.core.dropTransactional(transaction.sends);
+    this.giveBack(transaction.acks);
+  }
+
+  /** Unacknowledged deliveries settled by an ACK/NACK of `ackId` (cumulative for `client` mode). */
+  private takeDeliveries(ackId: string): Delivery[] | undefined {
+    for (const subscription of this.subscriptions.values()) {
+      const delivery = subscription.unacked.get(ackId);
+      if (!delivery) continue;
+      if (subscription.ack !== 'client') {
+        subscription.unacked.delete(ackId);
+        return [delivery];
+      }
+      const settled: Delivery[] = [];
+      for (const [key, earlier] of subscription.unacked) {
+        settled.push(earlier);
+        subscription.unacked.delete(key);
+        if (key === ackId) break;
+      }
+      return settled;
+    }
+    return undefined;
+  }
+
+  /**
+   * The delivery an ACK or NACK names, by the version's rule: 1.2 by `id` (the MESSAGE's `ack`),
+   * 1.1 by `message-id` and `subscription`, 1.0 by `message-id` alone; 1.0 has no NACK.
+   */
+  private ackIdOf(frame: StompFrame): string {
+    if (this.version === '1.2') return required(frame, 'id');
+    if (this.version === '1.0' && frame.command === 'NACK') throw new BrokerProtocolError('NACK is not part of STOMP 1.0 (the version this connection agreed)');
+    const messageId = required(frame, 'message-id');
+    if (this.version === '1.1' && !this.subscriptions.get(required(frame, 'subscription'))?.unacked.has(messageId)) {
+      throw new BrokerProtocolError(`${frame.command} of '${messageId}': no such unacknowledged message on subscription '${frame.headers['subscription']}'`);
+    }
+    return messageId;
+  }
+
+  /** The key a new delivery is acknowledged by: a fresh `ack` header in 1.2, its `message-id` before (unique among a connection's unacknowledged deliveries). */
+  private ackIdFor(headers: StompHeaders): string {
+    if (this.version !== '1.2') return headers['message-id']!;
+    return (headers['ack'] = `${this.id}-${++this.nextAck}`);
+  }
+
+  private transactionOf(id: string): OpenTransaction {
+    const transaction = this.transactions.get(id);
+    if (!transaction) throw new BrokerProtocolError(`transaction '${id}' is not open (BEGIN it first)`);
+    return transaction;
+  }
+
+  /**
+   * Writes a MESSAGE for `message` to `subscription`. It is encoded first: a message that cannot
+   * be is handed to the core as undeliverable, never settled and lost. An `ack:auto` delivery is
+   * settled once the stream has taken its bytes; until then it is held, and counted.
+   */
+  deliver(subscription: Subscription, message: BrokerMessage, queue: Queue): void {
+    const headers: StompHeaders = {
+      ...message.headers,
+      destination: message.destination,
+      'message-id': `ID:embedded-${this.core.brokerId}-${message.id}`,
+      subscription: subscription.id,
+      timestamp: String(message.timestamp),
+      priority: String(message.priority),
+      persistent: String(message.persistent),
+    };
+    if (message.expires > 0) headers['expires'] = String(message.expires);
+    if (message.deliveries > 0) headers['redelivered'] = 'true';
+    const ackId = subscription.ack === 'auto' ? undefined : this.ackIdFor(headers);
+    let bytes: Buffer;
+    try {
+      bytes = encodeFrameFor(this.version, 'MESSAGE', headers, message.body);
+    } catch (error) {
+      this.core.undeliverable(message, queue, error instanceof Error ? error.message : String(error));
+      return;
+    }
+    const delivery: Delivery = { message, queue };
+    if (ackId !== undefined) {
+      subscription.unacked.set(ackId, delivery);
+      this.writeBytes(bytes);
+      return;
+    }
+    this.unwritten.add(delivery);
+    this.writeBytes(bytes, (error) => {
+      if (!this.unwritten.delete(delivery)) return;
+      if (error) this.core.giveBack(message, queue);
+      else void this.core.acknowledge(message, queue)?.catch(() => {});
+    });
+  }
+
+  private redispatch(): void {
+    for (const subscription of this.subscriptions.values()) subscription.queue.dispatch();
+  }
+
+  private dropSubscription(subscription: Subscription): void {
+    this.subscriptions.delete(subscription.id);
+    subscription.queue.removeConsumer(subscription);
+    this.giveBack([...subscription.unacked.values()]);
+    subscription.unacked.clear();
+    this.core.subscriptionEnded(subscription);
+  }
+
+  /** Deliveries never acknowledged go back to their queues, marked redelivered. */
+  private giveBack(deliveries: Delivery[]): void {
+    for (const { message, queue } of deliveries.reverse()) this.core.giveBack(message, queue);
+  }
+
+  private receipt(frame: StompFrame): void {
+    const receipt = frame.headers['receipt'];
+    if (receipt !== undefined) this.write('RECEIPT', { 'receipt-id': receipt });
+  }
+
+  /** Answers an ERROR; closes the connection when the error is fatal. */
+  private fail(frame: StompFrame | undefined, error: BrokerProtocolError): void {
+    if (this.closed || this.ending) return;
+    const headers: StompHeaders = { ...error.headers, message: error.message.slice(0, 200).replace(/[\r\n]/g, ' ') };
+    const receipt = frame?.headers['receipt'];
+    if (receipt !== undefined) headers['receipt-id'] = receipt;
+    this.write('ERROR', headers, error.message);
+    if (error.fatal || receipt === undefined) this.end();
+  }
+
+  write(command: StompServerCommand, headers: StompHeaders, body?: Buffer | string): void {
+    if (this.closed || this.ending) return;
+    this.writeBytes(encodeFrameFor(this.version, command, headers, body));
+  }
+
+  /** Writes an encoded frame, corked until the next turn so that a burst goes out in few writes; `written` as stream.write calls it. */
+  private writeBytes(bytes: Buffer, written?: (error?: Error | null) => void): void {
+    if (this.closed || this.ending) {
+      // Later, as the stream would: the caller may be in the middle of a queue's dispatch.
+      if (written) queueMicrotask(() => written(new Error('the connection is closing')));
+      return;
+    }
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.stream.uncork();
+      });
+    }
+    this.wroteSinceBeat = true;
+    this.stream.write(bytes, written);
+  }
+
+  /** Resumes reading after the broker went back under its memory limit. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    // The silence while paused was the broker's: the heart-beat check starts over.
+    this.readSince = Date.now();
+    this.stream.resume();
+  }
+
+  /** Stops reading from the client until {@link resume}: TCP (or the pipe) slows the producer. */
+  pause(): void {
+    if (this.paused || this.closed) return;
+    this.paused = true;
+    this.stream.pause();
+  }
+
+  /** Ends the connection after what was written has gone out. */
+  private end(): void {
+    if (this.closed || this.ending) return;
+    this.ending = true;
+    setImmediate(() => {
+      this.stream.end();
+      this.close();
+    });
+  }
+
+  /** Releases everything the connection held: its subscriptions' unacknowledged messages go back. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.settle();
+    clearInterval(this.sendTimer);
+    clearInterval(this.readTimer);
+    for (const subscription of [...this.subscriptions.values()]) this.dropSubscription(subscription);
+    for (const transaction of this.transactions.values()) {
+      this.core.dropTransactional(transaction.sends);
+      this.giveBack(transaction.acks);
+    }
+    this.transactions.clear();
+    this.core.connectionClosed(this);
+    // What the stream still holds when it is destroyed was never written: given back (after
+    // destroy() a pending write's callback may never come). Taken by then: settled by its callback.
+    const giveBackUnwritten = (): void => {
+      this.giveBack([...this.unwritten]);
+      this.unwritten.clear();
+    };
+    if (this.stream.destroyed) giveBackUnwritten();
+    else
+      setImmediate(() => {
+        this.stream.destroy();
+        giveBackUnwritten();
+      });
+  }
+}
+
+function asProtocolError(error: unknown): BrokerProtocolError {
+  return error instanceof BrokerProtocolError ? error : new BrokerProtocolError(String(error));
+}
+
+function required(frame: StompFrame, header: string): string {
+  const value = frame.headers[header];
+  if (value === undefined || value === '') throw new BrokerProtocolError(`${frame.command} needs a '${header}' header`);
+  return value;
+}

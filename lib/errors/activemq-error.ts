@@ -1,0 +1,38 @@
+/**
+ * The base of every error this package throws or reports: `name` is the class's name and `code` a
+ * stable string to branch on (`error.code === 'SEND_IN_DOUBT'`), so that callers need neither
+ * `instanceof` across package copies nor the message's wording.
+ */
+export class ActiveMQError extends Error {
+  /** A stable identifier of the failure, e.g. `REQUEST_TIMEOUT`, or a network code such as `ECONNREFUSED`. */
+  readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options?.code ?? codeOf(new.target.name);
+  }
+}
+
+/** `SendInDoubtError` → `SEND_IN_DOUBT`; `ActiveMQRequestTimeoutError` → `REQUEST_TIMEOUT`. */
+function codeOf(name: string): string {
+  return name
+    .replace(/^ActiveMQ(?=[A-Z])|^Stomp(?=[A-Z])/, '')
+    .replace(/Error$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toUpperCase();
+}
+
+/**
+ * An option given in code, or an argument, that is out of range or of the wrong kind. The message
+ * names the option and what it accepts; `option` is its name.
+ */
+export class InvalidOptionError extends ActiveMQError {
+  constructor(
+    /** The option's (or argument's) name. */
+    readonly option: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

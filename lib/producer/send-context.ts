@@ -1,0 +1,81 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ActiveMQTransaction } from './transaction.js';
+
+/** Send settings a decorator puts around a call. */
+export interface DecoratedSendOptions {
+  readonly durable?: boolean;
+  readonly block?: boolean;
+  readonly priority?: number;
+  readonly timeToLive?: number;
+}
+
+/** What is in force for the sends of the current call chain (across awaits). */
+export interface SendContext {
+  readonly options?: DecoratedSendOptions;
+  readonly transactionScope?: TransactionScope;
+}
+
+/** Carries decorator settings and open transactions across awaits, never into concurrent calls. */
+export const sendContext = new AsyncLocalStorage<SendContext>();
+
+/**
+ * The transactions opened during one `client.transaction()` / `@Transactional()` call, one per
+ * client used in it. Committed in the order they were opened when the call succeeds, aborted when
+ * it throws. Across several connections this is not atomic: each commits on its own.
+ */
+export class TransactionScope {
+  private readonly transactions = new Map<object, Promise<ActiveMQTransaction>>();
+
+  /** The transaction of `owner` in this scope, begun on first use. */
+  transactionFor(owner: object, begin: () => Promise<ActiveMQTransaction>): Promise<ActiveMQTransaction> {
+    let transaction = this.transactions.get(owner);
+    if (!transaction) {
+      transaction = begin();
+      this.transactions.set(owner, transaction);
+    }
+    return transaction;
+  }
+
+  async commitAll(): Promise<void> {
+    const transactions = await this.opened();
+    for (let i = 0; i < transactions.length; i++) {
+      try {
+        await transactions[i]!.commit();
+      } catch (error) {
+        await Promise.all(transactions.slice(i + 1).map((t) => t.abort().catch(() => undefined)));
+        throw error;
+      }
+    }
+  }
+
+  async abortAll(): Promise<void> {
+    const transactions = await this.opened();
+    await Promise.all(transactions.map((t) => t.abort().catch(() => undefined)));
+  }
+
+  private async opened(): Promise<ActiveMQTransaction[]> {
+    const settled = await Promise.allSettled(this.transactions.values());
+    return settled.filter((s): s is PromiseFulfilledResult<ActiveMQTransaction> => s.status === 'fulfilled').map((s) => s.value);
+  }
+}
+
+/**
+ * Runs `fn` in a transaction scope: every send of every client inside is transacted, committed
+ * when `fn` resolves, aborted when it throws. Inside a scope already open, `fn` joins it.
+ */
+export async function runInTransactionScope<T>(fn: () => Promise<T>): Promise<T> {
+  const current = sendContext.getStore();
+  if (current?.transactionScope) return fn();
+  const scope = new TransactionScope();
+  return sendContext.run({ ...current, transactionScope: scope }, async () => {
+    let result: T;
+    try {
+      result = await fn();
+    } catch (error) {
+      await scope.abortAll();
+      throw error;
+    }
+    await scope.commitAll();
+    return result;
+  });
+}
