@@ -42,7 +42,7 @@ export default defineConfig(
   },
   {
     // Plain JavaScript (build scripts, jest's global setup, these config files): no type information.
-    files: ['**/*.js', '**/*.mjs'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
   },
   prettier,
