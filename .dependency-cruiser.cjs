@@ -1,6 +1,7 @@
 // The import rules of lib/ (`npm run lint:deps`, run in CI by `npm run lint`): no cycles, and each
 // folder imports only the folders below it. Bottom to top: errors and internal; stomp (the
-// codec); connection (the client end of the wire); config, wire, events; observability;
+// codec); events (the status and event types); connection (the client end of the wire);
+// config and wire; observability;
 // record-builders; producer; client and server (Nest glue); decorators, module, health. The
 // embedded broker stands beside them and imports only the codec and the bottom folders. Entry
 // files at the top of lib/ (index.ts, bin.ts, the sub-path entries) may import anything.
@@ -8,7 +9,7 @@ const lower = {
   errors: [],
   internal: ['errors'],
   stomp: ['errors', 'internal'],
-  connection: ['stomp', 'errors', 'internal'],
+  connection: ['events', 'stomp', 'errors', 'internal'],
   config: ['connection', 'stomp', 'errors', 'internal'],
   wire: ['stomp', 'errors', 'internal'],
   events: ['stomp', 'errors', 'internal'],

@@ -1,18 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, type MsPattern, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { Observable, Subject } from 'rxjs';
-import { EventEmitter } from 'node:events';
 import { ActiveMQStatus, type ActiveMQEvents } from '../events/activemq.events.js';
 import type { ActiveMQClientMetrics } from '../observability/metrics.js';
 import { checkTracingOption, loadTracing, type EndSpan, type MessageTracing } from '../observability/message-tracing.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../wire/serializers.js';
 import type { StompConnection } from '../connection/stomp-connection.js';
 import type { StompHeaders } from '../stomp/frame.js';
-import { connectToFirst } from '../connection/connect-to-first.js';
-import { logAttempt, reconnect, watchPrimary, type ReconnectPolicy } from '../connection/reconnection.js';
+import type { ReconnectPolicy } from '../connection/reconnection.js';
+import { ConnectionSupervisor, type PreparationReason, type SupervisedRole } from '../connection/supervisor.js';
+import { withTimeout } from '../internal/with-timeout.js';
 import { reconnectPolicyOf } from '../config/reconnect-policy.js';
 import { MessageIds } from '../wire/headers.js';
-import { StompBrokerError, StompEncodeError, type StompError } from '../stomp/errors.js';
+import { StompBrokerError, StompEncodeError } from '../stomp/errors.js';
 import { checkFrameLimits } from '../stomp/encoder.js';
 import { DEFAULT_STOMP_LIMITS, type StompLimits } from '../stomp/frame.js';
 import { connectInProcess } from '../broker/index.js';
@@ -66,7 +66,6 @@ const CLIENT_KEYS = ['durable', 'requestTimeout', 'serializer', 'deserializer', 
 export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private readonly logger = new Logger(ClientActiveMQ.name);
   private readonly settings: ResolvedSettings;
-  private readonly events = new EventEmitter();
   /** Connection-scoped on ActiveMQ: each connection gets its own queue under this name. */
   private readonly replyTo = '/temp-queue/nestjs-replies';
   private readonly requestTimeout: number;
@@ -74,12 +73,11 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   /** The options object's say on send modes, for `resolveSendMode` (built once: this is the hot path). */
   private readonly clientSendLayer: ActiveMQUriOptions & { readonly durable?: boolean };
   private readonly acknowledged: AcknowledgedSender | undefined;
-  private connection: StompConnection | undefined;
-  private connecting: Promise<StompConnection> | undefined;
-  /** Set while a lost connection is being re-established; sends wait on it (up to `sendWait`). */
-  private reconnecting: Promise<StompConnection> | undefined;
+  /** The connection's life: start-up, reconnection, the move back to the primary, status, events. */
+  private readonly supervisor: ConnectionSupervisor;
   private readonly reconnectPolicy: ReconnectPolicy;
-  private closing = false;
+  /** Tracing loaded (once): the first `connect()` waits for it. */
+  private tracingLoaded: Promise<void> | undefined;
   /** Set by `close()`, cleared by `connect()`: a closed client refuses sends instead of reconnecting. */
   private closed = false;
   /** What the broker takes in one frame, checked before a message is written or admitted to the window. */
@@ -89,11 +87,9 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private readonly ids: MessageIds;
   private readonly messageSerializer: ActiveMQSerializer;
   private readonly replies: ReplyRouter;
-  private readonly counters = { sent: 0, failed: 0, confirmed: 0, requests: 0, replies: 0, requestsFailed: 0, reconnections: 0 };
+  private readonly counters = { sent: 0, failed: 0, confirmed: 0, requests: 0, replies: 0, requestsFailed: 0 };
   private currentStatus: ActiveMQStatus = ActiveMQStatus.DISCONNECTED;
   private tracing: MessageTracing | undefined;
-  /** Why the latest connection ended or could not be opened: the cause of a send that found none. */
-  private lastFailure: unknown;
 
   /** Checks the options and the URI at once (an unknown or invalid one throws); connects on first use. */
   constructor(protected readonly options: ActiveMQClientOptions = {}) {
@@ -108,6 +104,14 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     this.ids = new MessageIds(this.settings.options.duplicateDetection ?? false);
     this.clientSendLayer = { ...this.settings.codeOptions, durable: options.durable };
     this.reconnectPolicy = reconnectPolicyOf(this.settings.options);
+    this.supervisor = new ConnectionSupervisor({
+      brokers: this.settings.brokers,
+      startup: this.settings.startup,
+      reconnect: this.reconnectPolicy,
+      logger: this.logger,
+      status: (status) => this._status$.next(status),
+      role: this.roleOf(),
+    });
     this.frameLimits = { ...DEFAULT_STOMP_LIMITS, ...this.settings.brokers[0]?.limits };
     if (this.settings.options.trackMessages) this.tracked = { messages: [], bytes: 0, limit: this.settings.options.maxCacheSize ?? 131_072 };
     this.messageSerializer = options.serializer ?? bodyOnlySerializer;
@@ -131,29 +135,18 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
 
   /** Connects (once; concurrent calls share the attempt) and opens the reply queue. */
   async connect(): Promise<StompConnection> {
-    if (this.connection && !this.connection.isClosed) return this.connection;
-    if (this.reconnecting) return this.reconnecting;
-    this.closing = false;
     this.closed = false;
-    this.connecting ??= loadTracing(this.options.tracing)
-      .then((tracing) => {
-        this.tracing = tracing;
-        return this.openFirst();
-      })
-      .finally(() => (this.connecting = undefined));
-    return this.connecting;
+    this.tracingLoaded ??= loadTracing(this.options.tracing).then((tracing) => void (this.tracing = tracing));
+    await this.tracingLoaded;
+    return this.supervisor.connect();
   }
 
   /** Waits (up to `closeTimeout`) for outstanding confirmations, fails the requests still waiting, then DISCONNECTs. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.acknowledged && (this.connection || this.reconnecting)) await this.flushWithin(this.options.closeTimeout ?? 10_000);
-    this.closing = true;
-    await this.reconnecting?.catch(() => undefined);
-    const connection = this.connection ?? (await this.connecting?.catch(() => undefined));
+    if (this.acknowledged && (this.supervisor.connection || this.supervisor.isReopening)) await this.flushWithin(this.options.closeTimeout ?? 10_000);
+    await this.supervisor.close();
     this.replies.failAll(new ActiveMQConnectionLostError('the client was closed before the reply arrived'));
-    if (connection) await connection.disconnect();
-    this._status$.next(ActiveMQStatus.CLOSED);
   }
 
   /** Connection states as they change. */
@@ -217,6 +210,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     return {
       status: this.currentStatus,
       ...this.counters,
+      reconnections: this.supervisor.reconnections,
       inFlight: window?.outstandingCount ?? 0,
       windowBytes: window?.outstandingBytes ?? 0,
       windowCapacityBytes: window?.capacityBytes ?? 0,
@@ -226,8 +220,9 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
 
   /** The STOMP connection. Throws before `connect()`. */
   unwrap<T = StompConnection>(): T {
-    if (!this.connection) throw new Error('Not initialized. Please call the "connect" method first.');
-    return this.connection as T;
+    const connection = this.supervisor.connection;
+    if (!connection) throw new Error('Not initialized. Please call the "connect" method first.');
+    return connection as T;
   }
 
   /**
@@ -240,7 +235,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     event: EventKey,
     callback: EventCallback,
   ): void {
-    this.events.on(event, callback as (...args: unknown[]) => void);
+    this.supervisor.on(event, callback);
   }
 
   /**
@@ -274,8 +269,8 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
 
   /** Writes one request on the open connection; its reply (or its failure) reaches `callback`, within `timeout` ms. */
   private request(packet: ReadPacket, callback: (packet: WritePacket) => void, timeout: number): () => void {
-    const connection = this.connection;
-    if (!connection || connection.isClosed) {
+    const connection = this.supervisor.connection;
+    if (!connection) {
       callback({ err: new ActiveMQConnectionLostError('the connection is not open') });
       return () => {};
     }
@@ -363,7 +358,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
         priority: context?.options?.priority,
         timeToLive: context?.options?.timeToLive,
       });
-      connection = this.connection && !this.connection.isClosed && !this.closed ? this.connection : await this.connectForSend(() => `emit('${this.patternName(packet.pattern)}')`);
+      connection = (!this.closed && this.supervisor.connection) || (await this.connectForSend(() => `emit('${this.patternName(packet.pattern)}')`));
     } catch (error) {
       this.counters.failed++;
       throw error;
@@ -413,7 +408,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
           throw new SendInDoubtError(`no receipt for a send to ${message.destination} within ${this.callTimeout} ms: the broker may or may not have it`, { cause: error });
         }
         // Written again only after a lost connection; never after the broker refused this frame.
-        if (!current.isClosed || !isConnectionLoss(error) || error instanceof StompEncodeError || !this.reconnectPolicy.enabled || this.closing) throw error;
+        if (!current.isClosed || !isConnectionLoss(error) || error instanceof StompEncodeError || !this.reconnectPolicy.enabled || this.supervisor.isClosing) throw error;
         // An ERROR naming no receipt may be about this frame: once more, but not twice (no loop).
         const reason = current.closeReason;
         if (reason instanceof StompBrokerError && ++refusals >= 2) {
@@ -438,16 +433,11 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
    */
   private connectWithin(wait: number, option: string, what: () => string): Promise<StompConnection> {
     if (this.closed) return Promise.reject(new ActiveMQClientClosedError(what()));
-    if (this.connection && !this.connection.isClosed) return Promise.resolve(this.connection);
-    const connecting = this.connect();
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ActiveMQConnectionLostError(`${what()}: no connection to the broker within ${wait} ms (${option}); nothing was sent`, { cause: this.lastFailure })),
-        wait,
-      );
+    const open = this.supervisor.connection;
+    if (open) return Promise.resolve(open);
+    return withTimeout(this.connect(), wait, () => {
+      throw new ActiveMQConnectionLostError(`${what()}: no connection to the broker within ${wait} ms (${option}); nothing was sent`, { cause: this.supervisor.lastFailure });
     });
-    return Promise.race([connecting, expired]).finally(() => clearTimeout(timer));
   }
 
   /** The message for `data`, checked against the broker's frame limits before it waits or takes a place in the window. */
@@ -493,176 +483,47 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   }
 
   private async flushWithin(timeout: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout)));
-    if ((await Promise.race([this.flush(), expired])) === 'timeout') {
+    if ((await withTimeout(this.flush(), timeout, () => 'timeout' as const)) === 'timeout') {
       this.logger.warn(`closing with ${this.acknowledged!.window.outstandingCount} sends still unconfirmed after ${timeout} ms`);
     }
-    clearTimeout(timer);
   }
 
   private get callTimeout(): number {
     return this.settings.options.callTimeout ?? 30_000;
   }
 
-  /** The first connection, as the start-up policy says. */
-  private async openFirst(): Promise<StompConnection> {
-    this._status$.next(ActiveMQStatus.CONNECTING);
-    let connection: StompConnection | undefined;
-    try {
-      connection = await connectToFirst(this.settings.brokers, this.settings.startup);
-      await this.prepare(connection, false);
-    } catch (error) {
-      connection?.destroy();
-      this.lastFailure = error;
-      this._status$.next(ActiveMQStatus.DISCONNECTED);
-      throw error;
-    }
-    if (connection.isClosed && connection.closeReason && this.reconnectPolicy.enabled && !this.closing) {
-      // Lost right after it opened: this call fails (it has no connection to give), and the loss is
-      // handled like any other, in the background; sends wait for it as they would.
-      this.logger.warn(`lost the connection to ${connection.broker} as it opened: ${connection.closeReason.message}; reconnecting`);
-      void this.startReopening().catch(() => undefined);
-      throw connection.closeReason;
-    }
-    if (connection.isClosed) {
-      this._status$.next(ActiveMQStatus.DISCONNECTED);
-      throw connection.closeReason ?? new ActiveMQConnectionLostError(`the connection to ${connection.broker} ended while it was being opened`);
-    }
-    return this.adopt(connection);
+  /** What this client does at the supervisor's joints. */
+  private roleOf(): SupervisedRole {
+    return {
+      prepare: (connection, reason) => this.prepare(connection, reason),
+      drainBackup: async () => {
+        if (this.acknowledged) await this.flushWithin(this.options.closeTimeout ?? 10_000);
+      },
+      lost: (connection, error) =>
+        this.replies.failAll(
+          new ActiveMQConnectionLostError(
+            error ? `the connection to ${connection.broker} ended before the reply arrived: ${error.message}` : 'the client was closed before the reply arrived',
+            { cause: error },
+          ),
+        ),
+      gaveUp: (error) => this.acknowledged?.failAll(error),
+    };
   }
 
   /**
-   * Re-establishes a lost connection: reconnects, opens the reply queue and re-sends what is
-   * unconfirmed; a connection lost during that is given up and the next one tried, so that the
-   * client never reports `connected` over a dead connection.
+   * Opens the reply queue, then writes what is unconfirmed, in its order (and after a
+   * reconnection the tracked fire-and-forget sends); new sends wait for the supervisor meanwhile.
    */
-  private async reopen(): Promise<StompConnection> {
-    for (;;) {
-      const connection = await reconnect(
-        this.settings.brokers,
-        this.reconnectPolicy,
-        () => this.closing,
-        // The first attempt's warning is the loss's own line (onClosed); later ones are debug.
-        (attempt) => attempt > 1 && logAttempt(this.logger, attempt),
-      );
-      try {
-        await this.prepare(connection, true);
-      } catch (error) {
-        connection.destroy();
-        this.lastFailure = error;
-      }
-      if (this.closing) {
-        connection.destroy();
-        throw new ActiveMQConnectionLostError('the client was closed while reconnecting');
-      }
-      if (!connection.isClosed) {
-        this.counters.reconnections++;
-        this.logger.log(`reconnected to ${connection.broker}`);
-        return this.adopt(connection);
-      }
-      this.lastFailure = connection.closeReason;
-      this.logger.debug?.(`the connection to ${connection.broker} ended while it was being prepared (${connection.closeReason?.message ?? 'closed'}); reconnecting again`);
-    }
-  }
-
-  /** Opens the reply queue, then writes what is unconfirmed, in its order; new sends wait on `reconnecting` until then. */
-  private async prepare(connection: StompConnection, reconnected: boolean): Promise<void> {
+  private async prepare(connection: StompConnection, reason: PreparationReason): Promise<void> {
     await connection.subscribe(this.replyTo, (reply) => this.replies.route(reply), {
       onOversize: (reply) => this.replies.tooLarge(reply, this.frameLimits.maxBodyBytes),
     });
     const resent = (await this.acknowledged?.resend(connection)) ?? 0;
     if (resent) this.logger.log(`re-sent ${resent} unconfirmed messages after reconnecting`);
-    if (this.tracked && this.tracked.messages.length > 0 && reconnected) {
+    if (this.tracked && this.tracked.messages.length > 0 && reason === 'reconnect') {
       const replay = this.tracked.messages;
       this.logger.log(`re-sent ${replay.length} tracked fire-and-forget messages after reconnecting (trackMessages)`);
       for (const message of replay) await connection.writeFrame('SEND', message.headers, message.body).catch(() => undefined);
     }
-  }
-
-  /** Makes an open, prepared connection the client's, in one synchronous step. */
-  private adopt(connection: StompConnection): StompConnection {
-    this.connection = connection;
-    connection.once('close', (error: StompError | undefined) => this.onClosed(connection, error));
-    this._status$.next(ActiveMQStatus.CONNECTED);
-    this.emitEvent('connect', connection.broker);
-    watchPrimary(this.settings.brokers, connection, this.reconnectPolicy, (primary) => void this.moveTo(primary, connection));
-    return connection;
-  }
-
-  /**
-   * `priorityBackup`: the first broker is back. Sends wait while the backup's confirmations are
-   * drained (up to `closeTimeout`), the backup is DISCONNECTed, and the client carries on with the
-   * first broker; what is still unconfirmed is re-sent there.
-   */
-  private async moveTo(primary: StompConnection, backup: StompConnection): Promise<void> {
-    if (this.connection !== backup || this.closing) return primary.destroy();
-    const moved = (async () => {
-      await primary.subscribe(this.replyTo, (reply) => this.replies.route(reply), {
-        onOversize: (reply) => this.replies.tooLarge(reply, this.frameLimits.maxBodyBytes),
-      });
-      if (this.acknowledged) await this.flushWithin(this.options.closeTimeout ?? 10_000);
-      await backup.disconnect();
-      primary.once('close', (error: StompError | undefined) => this.onClosed(primary, error));
-      await this.acknowledged?.resend(primary);
-      this.connection = primary;
-      this._status$.next(ActiveMQStatus.CONNECTED);
-      this.emitEvent('connect', primary.broker);
-      this.logger.log(`moved back to ${primary.broker} (priorityBackup)`);
-      return primary;
-    })();
-    this.reconnecting = moved.finally(() => (this.reconnecting = undefined));
-    await moved.catch((error: Error) => {
-      this.logger.warn(`could not move back to ${primary.broker}: ${error.message}`);
-      primary.destroy();
-    });
-  }
-
-  private onClosed(connection: StompConnection, error: StompError | undefined): void {
-    if (this.connection !== connection) return;
-    this.connection = undefined;
-    this.lastFailure = error;
-    this.replies.failAll(
-      new ActiveMQConnectionLostError(`the connection to ${connection.broker} ended before the reply arrived${error ? `: ${error.message}` : ''}`, { cause: error }),
-    );
-    this._status$.next(this.closing ? ActiveMQStatus.CLOSED : ActiveMQStatus.DISCONNECTED);
-    this.emitEvent('disconnect', error);
-    if (!error || this.closing) return;
-    // One line for the loss, with its reason; `error` listeners get the error itself.
-    if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
-    if (!this.reconnectPolicy.enabled) {
-      this.logger.warn(`lost the connection to ${connection.broker}: ${error.message}; not reconnecting (reconnection is off)`);
-      this.acknowledged?.failAll(error);
-      return;
-    }
-    this.logger.warn(`lost the connection to ${connection.broker}: ${error.message}; reconnecting`);
-    void this.startReopening().catch(() => undefined);
-  }
-
-  /** Reconnects in the background; `reconnecting` is that attempt while it lasts (sends wait on it). */
-  private startReopening(): Promise<StompConnection> {
-    this._status$.next(ActiveMQStatus.RECONNECTING);
-    const reopening = this.reopen();
-    this.reconnecting = reopening;
-    const done = () => {
-      if (this.reconnecting === reopening) this.reconnecting = undefined;
-    };
-    reopening.then(done, (failure: Error) => {
-      done();
-      this.lastFailure = failure;
-      this.acknowledged?.failAll(failure);
-      this._status$.next(this.closing ? ActiveMQStatus.CLOSED : ActiveMQStatus.DISCONNECTED);
-      // Closing while reconnecting is what was asked for, not an error.
-      if (!this.closing) this.logger.error(failure.message);
-    });
-    return reopening;
-  }
-
-  private emitEvent<K extends keyof ActiveMQEvents>(event: K, ...args: Parameters<ActiveMQEvents[K]>): void {
-    if (event === 'error' && this.events.listenerCount('error') === 0) {
-      this.logger.error((args[0] as Error).message);
-      return;
-    }
-    this.events.emit(event, ...args);
   }
 }

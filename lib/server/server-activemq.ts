@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler, type WritePacket } from '@nestjs/microservices';
-import { EventEmitter } from 'node:events';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { REPLY_HEADER, ReplyKind } from '../wire/reply-protocol.js';
 import { checkConsumerGroup, subscriptionOf } from '../wire/destinations.js';
@@ -10,10 +9,10 @@ import { checkTracingOption, loadTracing, type MessageTracing } from '../observa
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../wire/serializers.js';
 import { decodePayload, encodePayload, PayloadDecodeError } from '../wire/payload-codec.js';
 import type { StompConnection } from '../connection/stomp-connection.js';
-import { connectToFirst } from '../connection/connect-to-first.js';
-import { logAttempt, reconnect, watchPrimary, type ReconnectPolicy } from '../connection/reconnection.js';
+import { ConnectionSupervisor, type SupervisedRole } from '../connection/supervisor.js';
+import { withTimeout } from '../internal/with-timeout.js';
 import { reconnectPolicyOf } from '../config/reconnect-policy.js';
-import { StompConnectionClosedError, type StompError } from '../stomp/errors.js';
+import { StompConnectionClosedError } from '../stomp/errors.js';
 import type { StompFrame, StompHeaders } from '../stomp/frame.js';
 import { connectInProcess } from '../broker/index.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../config/resolve-settings.js';
@@ -140,10 +139,9 @@ interface Delivery {
 export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> implements CustomTransportStrategy {
   protected override readonly logger = new Logger(ServerActiveMQ.name);
   private readonly settings: ResolvedSettings;
-  private readonly events = new EventEmitter();
   private readonly consumers = new Map<string, Consumer>();
   private readonly prefetch: number;
-  private readonly counters = { received: 0, redelivered: 0, acknowledged: 0, rejected: 0, handlerFailures: 0, reconnections: 0 };
+  private readonly counters = { received: 0, redelivered: 0, acknowledged: 0, rejected: 0, handlerFailures: 0 };
   private currentStatus: ActiveMQStatus = ActiveMQStatus.DISCONNECTED;
   private tracing: MessageTracing | undefined;
   private readonly concurrency: number;
@@ -152,8 +150,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   private readonly bodyDeserializer: ActiveMQDeserializer;
   private readonly replyDestinations: ReplyDestinations;
   private readonly brokerMaxRedeliveries: number | undefined;
-  private connection: StompConnection | undefined;
-  private closing = false;
+  /** The connection's life: start-up, reconnection, the move back to the primary, status, events. */
+  private readonly supervisor: ConnectionSupervisor;
   /** Ids of handled messages (bounded by `dedupeWindow`). */
   private readonly handledIds: RecentMap<true>;
   private readonly dedupeWindow: number;
@@ -200,6 +198,14 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     this.replySerializer = options.serializer ?? bodyOnlySerializer;
     this.bodyDeserializer = options.deserializer ?? bodyAsIsDeserializer;
     if (options.consumerGroup !== undefined) checkConsumerGroup(options.consumerGroup);
+    this.supervisor = new ConnectionSupervisor({
+      brokers: this.settings.brokers,
+      startup: this.settings.startup,
+      reconnect: reconnectPolicyOf(this.settings.options),
+      logger: this.logger,
+      status: (status) => this._status$.next(status),
+      role: this.roleOf(),
+    });
   }
 
   /** Connects and subscribes one consumer per handler pattern; `callback(error)` if that fails. */
@@ -212,33 +218,29 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
 
   /** Stops taking messages, waits (up to `closeTimeout`) for handlers in flight, then disconnects. */
   async close(): Promise<void> {
-    this.closing = true;
-    this.stopTaking();
-    await this.drainHandlers(this.options.closeTimeout ?? 10_000);
-    await this.connection?.disconnect();
-    this.connection = undefined;
-    this._status$.next(ActiveMQStatus.CLOSED);
+    await this.supervisor.close(async () => {
+      this.stopTaking();
+      await this.drainHandlers(this.options.closeTimeout ?? 10_000);
+    });
   }
 
   /** Waits up to `timeout` ms for the handlers in flight. */
   private async drainHandlers(timeout: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
     const drained = Promise.all([...this.consumers.values()].map((c) => c.gate.idle()));
-    const expired = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout)));
-    if ((await Promise.race([drained, expired])) === 'timeout') {
+    if ((await withTimeout(drained, timeout, () => 'timeout' as const)) === 'timeout') {
       this.logger.warn(`closing with handlers still running after ${timeout} ms; their messages will be redelivered`);
     }
-    clearTimeout(timer);
   }
 
   on<K extends keyof ActiveMQEvents>(event: K, callback: ActiveMQEvents[K]): void {
-    this.events.on(event, callback as (...args: unknown[]) => void);
+    this.supervisor.on(event, callback);
   }
 
   /** The STOMP connection. Throws before `listen()`. */
   unwrap<T = StompConnection>(): T {
-    if (!this.connection) throw new Error('Not initialized. Please call the "listen"/"startAllMicroservices" method before accessing the server.');
-    return this.connection as T;
+    const connection = this.supervisor.connection;
+    if (!connection) throw new Error('Not initialized. Please call the "listen"/"startAllMicroservices" method before accessing the server.');
+    return connection as T;
   }
 
   /** The connection's state now (`status` reports its changes). */
@@ -248,7 +250,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
 
   /** Counters since this server was created, and the handlers running now. */
   metrics(): ActiveMQServerMetrics {
-    return { status: this.currentStatus, ...this.counters, inFlight: this.inFlight() };
+    return { status: this.currentStatus, ...this.counters, reconnections: this.supervisor.reconnections, inFlight: this.inFlight() };
   }
 
   private inFlight(): number {
@@ -263,56 +265,33 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   }
 
   private async start(): Promise<void> {
-    this.closing = false;
     this.tracing = await loadTracing(this.options.tracing);
-    this._status$.next(ActiveMQStatus.CONNECTING);
-    await this.attach(() => connectToFirst(this.settings.brokers, this.settings.startup));
+    // close() during the start is what was asked for, not a failure of listen().
+    await this.supervisor.connect().catch((error: unknown) => {
+      if (!this.supervisor.isClosing) throw error;
+    });
   }
 
-  /**
-   * Connects as `open` does, then subscribes every pattern; the server is consuming when it
-   * resolves true. False: `close()` came first, and the new connection was closed again.
-   */
-  private async attach(open: () => Promise<StompConnection>): Promise<boolean> {
-    let connection: StompConnection;
-    try {
-      connection = await open();
-    } catch (error) {
-      if (!this.closing) this._status$.next(ActiveMQStatus.DISCONNECTED);
-      throw error;
-    }
-    if (this.closing) {
-      await connection.disconnect();
-      return false;
-    }
-    this.connection = connection;
-    connection.once('close', (error: StompError | undefined) => this.onClosed(connection, error));
-    try {
-      for (const pattern of this.messageHandlers.keys()) await this.subscribe(connection, pattern);
-    } catch (error) {
-      await connection.disconnect();
-      if (!this.closing) this._status$.next(ActiveMQStatus.DISCONNECTED);
-      throw error;
-    }
-    this._status$.next(ActiveMQStatus.CONNECTED);
-    this.emitEvent('connect', connection.broker);
-    watchPrimary(this.settings.brokers, connection, reconnectPolicyOf(this.settings.options), (primary) => void this.moveTo(primary, connection));
-    return true;
-  }
-
-  /**
-   * `priorityBackup`: the first broker is back. Stop taking messages from the backup, let the
-   * handlers in flight finish (up to `closeTimeout`), DISCONNECT it, and consume from the first.
-   */
-  private async moveTo(primary: StompConnection, backup: StompConnection): Promise<void> {
-    if (this.connection !== backup || this.closing) return primary.destroy();
-    this.stopTaking();
-    await this.drainHandlers(this.options.closeTimeout ?? 10_000);
-    await backup.disconnect();
-    await this.attach(async () => primary).then(
-      (attached) => attached && this.logger.log(`moved back to ${primary.broker} (priorityBackup)`),
-      (error: Error) => this.logger.error(`could not move back to ${primary.broker}: ${error.message}`),
-    );
+  /** What this server does at the supervisor's joints. */
+  private roleOf(): SupervisedRole {
+    return {
+      prepare: async (connection) => {
+        for (const pattern of this.messageHandlers.keys()) await this.subscribe(connection, pattern);
+      },
+      drainBackup: async () => {
+        this.stopTaking();
+        await this.drainHandlers(this.options.closeTimeout ?? 10_000);
+      },
+      lost: () => this.stopTaking(),
+      gaveUp: () => undefined,
+      // Handlers in flight on the lost connection cannot ack: the broker redelivers their messages.
+      lossDetail: () => {
+        const running = this.inFlight();
+        return running === 0 ? '' : `; ${running} handler${running === 1 ? '' : 's'} still running (the broker redelivers their messages)`;
+      },
+      reconnectedDetail: () => `; consuming ${this.messageHandlers.size} subscriptions again`,
+      afterGivingUp: 'the server consumes no more',
+    };
   }
 
   private async subscribe(connection: StompConnection, pattern: string): Promise<void> {
@@ -647,56 +626,6 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       const lost = error instanceof StompConnectionClosedError;
       this.logger[lost ? 'debug' : 'warn'](`could not ${outcome} a message: ${errorMessage(error)}; the broker will redeliver it`);
     }
-  }
-
-  private onClosed(connection: StompConnection, error: StompError | undefined): void {
-    if (this.connection !== connection) return;
-    this.stopTaking();
-    this.connection = undefined;
-    this._status$.next(this.closing ? ActiveMQStatus.CLOSED : ActiveMQStatus.DISCONNECTED);
-    this.emitEvent('disconnect', error);
-    if (!error || this.closing) return;
-    this.emitEvent('error', error);
-    const policy = reconnectPolicyOf(this.settings.options);
-    const running = this.inFlight();
-    // Handlers in flight on the lost connection cannot ack: the broker redelivers their messages.
-    const inFlight = running === 0 ? '' : `; ${running} handler${running === 1 ? '' : 's'} still running (the broker redelivers their messages)`;
-    if (!policy.enabled) {
-      this.logger.error(`lost the connection to ${connection.broker}: ${error.message}; reconnection is off, so the server consumes no more${inFlight}`);
-      return;
-    }
-    // The one line of an outage: the attempts are debug, and being back is one `log` line.
-    this.logger.warn(`lost the connection to ${connection.broker}: ${error.message}; reconnecting${inFlight}`);
-    this._status$.next(ActiveMQStatus.RECONNECTING);
-    void this.reconnectAfterLoss(policy);
-  }
-
-  private async reconnectAfterLoss(policy: ReconnectPolicy): Promise<void> {
-    let attached: boolean;
-    try {
-      // Attempt 1 is what the warning above announced.
-      attached = await this.attach(() =>
-        reconnect(
-          this.settings.brokers,
-          policy,
-          () => this.closing,
-          (attempt) => attempt > 1 && logAttempt(this.logger, attempt),
-        ),
-      );
-    } catch (failure) {
-      // Closing while reconnecting is no failure: the reconnection just stops.
-      if (this.closing) this.logger.debug?.(`reconnection stopped: the server is closing`);
-      else this.logger.error(`${(failure as Error).message}; the server consumes no more`);
-      return;
-    }
-    if (!attached) return;
-    this.counters.reconnections++;
-    this.logger.log(`reconnected to ${this.connection?.broker ?? ''}; consuming ${this.messageHandlers.size} subscriptions again`);
-  }
-
-  private emitEvent<K extends keyof ActiveMQEvents>(event: K, ...args: Parameters<ActiveMQEvents[K]>): void {
-    if (event === 'error' && this.events.listenerCount('error') === 0) return;
-    this.events.emit(event, ...args);
   }
 }
 
