@@ -30,7 +30,13 @@ export type { ActiveMQClientMetrics, ActiveMQServerMetrics } from './observabili
 
 // Errors: one base class, each with a stable `code`.
 export { ActiveMQError, InvalidOptionError } from './errors/activemq-error.js';
-export { ActiveMQRequestTimeoutError, ActiveMQConnectionLostError, ActiveMQClientClosedError, ActiveMQSerializationError } from './errors/client-errors.js';
+export {
+  ActiveMQRequestTimeoutError,
+  ActiveMQConnectionLostError,
+  ActiveMQClientClosedError,
+  ActiveMQSerializationError,
+  ActiveMQMessageTooLargeError,
+} from './errors/client-errors.js';
 export { SendInDoubtError, MessageTooLargeForWindowError, TransactionError } from './producer/errors.js';
 export { BrokerUnreachableError } from './connection/connect-to-first.js';
 export { StompBrokerError, StompConnectionClosedError } from './stomp/errors.js';

@@ -5,6 +5,8 @@ import { BrokerConnection, DEFAULT_CONNECTION_LIMITS, type ConnectionEvents, typ
 import { BrokerCore, type BrokerPolicy, type BrokerStats } from './core/broker-core.js';
 import { Journal, type JournalRecoveryReport } from './store/journal.js';
 import { duplexPair } from './session/pipe.js';
+import { ActiveMQError, InvalidOptionError } from '../errors/activemq-error.js';
+import { check } from '../internal/validation.js';
 
 /** Options of {@link EmbeddedBroker}. */
 export interface EmbeddedBrokerOptions extends Partial<BrokerPolicy>, Partial<ConnectionLimits> {
@@ -78,9 +80,7 @@ export class EmbeddedBroker {
   static async start(options: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
     const policy = policyOf(options);
     const accepting = acceptingOf(options);
-    if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
-      throw new RangeError(`port must be a whole number from 0 to 65535, got ${String(options.port)}`);
-    }
+    if (options.port !== undefined) check.wholeNumber('port', options.port, { min: 0, max: 65535 });
     let journal: Journal | undefined;
     let recovery: JournalRecoveryReport | undefined;
     let core: BrokerCore;
@@ -137,7 +137,7 @@ export class EmbeddedBroker {
 
   /** A new in-process connection: the client's end of an in-memory pipe. */
   connect(): Duplex {
-    if (this.stopped) throw new Error('the embedded broker is stopped');
+    if (this.stopped) throw new ActiveMQError('the embedded broker is stopped', { code: 'BROKER_STOPPED' });
     const [client, broker] = duplexPair();
     this.attach(broker, 'vm');
     return client;
@@ -237,13 +237,10 @@ interface Accepting {
 
 /** The connection limits of `options` over the defaults, each checked: a bad one throws naming it. */
 function acceptingOf(options: EmbeddedBrokerOptions): Accepting {
-  const whole = (name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-    if (value === undefined) return fallback;
-    if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-    return value;
-  };
+  const whole = (name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number =>
+    value === undefined ? fallback : check.wholeNumber(name, value, { min, max });
   const log = options.log ?? console.warn;
-  if (typeof log !== 'function') throw new TypeError(`log must be a function, got ${typeof log}`);
+  if (typeof log !== 'function') throw new InvalidOptionError('log', `log must be a function, got ${typeof log}`);
   return {
     limits: {
       // Timers: a delay past 2^31 - 1 ms would fire at once.
@@ -264,18 +261,14 @@ function policyOf(options: Partial<BrokerPolicy>): BrokerPolicy {
     ...DEFAULT_POLICY,
     ...Object.fromEntries(Object.entries(options).filter(([key, value]) => value !== undefined && (key in DEFAULT_POLICY || key === 'users'))),
   };
-  const whole = (name: keyof BrokerPolicy, min: number) => {
-    const value = policy[name];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new RangeError(`${name} must be a whole number >= ${min}, got ${JSON.stringify(value)}`);
-  };
+  const whole = (name: keyof BrokerPolicy, min: number) => check.wholeNumber(name, policy[name], { min });
   whole('memoryLimitBytes', 1);
   whole('storeLimitBytes', 1);
   whole('maxRedeliveries', 0);
   whole('redeliveryDelayMs', 0);
-  if (typeof policy.deadLetterQueue !== 'string' || policy.deadLetterQueue === '')
-    throw new TypeError(`deadLetterQueue must be a queue name, got ${String(policy.deadLetterQueue)}`);
+  check.name('deadLetterQueue', policy.deadLetterQueue, 'a queue name');
   for (const [login, passcode] of Object.entries(policy.users ?? {})) {
-    if (typeof passcode !== 'string') throw new TypeError(`the passcode of user '${login}' must be a string`);
+    if (typeof passcode !== 'string') throw new InvalidOptionError('users', `the passcode of user '${login}' must be a string`);
   }
   return policy;
 }

@@ -29,6 +29,7 @@ import { ActiveMQTransaction } from '../producer/transaction.js';
 import { StompTimeoutError } from '../stomp/errors.js';
 import { buildOutgoingMessage, recordOptionsOf, type OutgoingMessage } from '../producer/outgoing-message.js';
 import { ReplyRouter } from './reply-router.js';
+import { check } from '../internal/validation.js';
 
 /** Options of {@link ClientActiveMQ}: the connection settings, and how messages are sent. */
 export interface ActiveMQClientOptions extends ActiveMQConnectionSettings {
@@ -97,10 +98,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     this.settings = resolveSettings(options, CLIENT_KEYS, 'ClientActiveMQ', connectInProcess);
     this._status$.subscribe((status) => (this.currentStatus = status as ActiveMQStatus));
     checkTracingOption(options.tracing);
-    this.requestTimeout = options.requestTimeout ?? 30_000;
-    if (!Number.isInteger(this.requestTimeout) || this.requestTimeout <= 0) {
-      throw new RangeError(`requestTimeout must be a positive whole number of milliseconds, got ${String(options.requestTimeout)}`);
-    }
+    this.requestTimeout = check.wholeNumber('requestTimeout', options.requestTimeout ?? 30_000, { unit: 'milliseconds' });
     this.ids = new MessageIds(this.settings.options.duplicateDetection ?? false);
     this.clientSendLayer = { ...this.settings.codeOptions, durable: options.durable };
     this.reconnectPolicy = reconnectPolicyOf(this.settings.options);
@@ -118,12 +116,8 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     this.replies = new ReplyRouter(options.deserializer ?? bodyAsIsDeserializer);
     const windowSize = this.settings.options.confirmationWindowSize ?? -1;
     if (windowSize > 0) {
-      const strategy = options.confirmationStrategy ?? 'transaction';
-      if (strategy !== 'transaction' && strategy !== 'receipt') {
-        throw new TypeError(`confirmationStrategy must be 'transaction' or 'receipt', got '${String(strategy)}'`);
-      }
-      const batchSize = options.confirmationBatchSize ?? 500;
-      if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`confirmationBatchSize must be a whole number >= 1, got ${String(batchSize)}`);
+      const strategy = check.oneOf('confirmationStrategy', options.confirmationStrategy ?? 'transaction', ['transaction', 'receipt'] as const);
+      const batchSize = check.wholeNumber('confirmationBatchSize', options.confirmationBatchSize ?? 500);
       const window = new ConfirmationWindow(windowSize, (outcome) => {
         if (outcome.status === 'confirmed') this.counters.confirmed++;
         else this.counters.failed++;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ActiveMQDeserializer } from '../wire/serializers.js';
 import { decodePayload } from '../wire/payload-codec.js';
 import type { StompFrame } from '../stomp/frame.js';
-import { ActiveMQRequestTimeoutError } from '../errors/client-errors.js';
+import { ActiveMQRequestTimeoutError, ActiveMQMessageTooLargeError } from '../errors/client-errors.js';
 import { REPLY_HEADER, ReplyKind } from '../wire/reply-protocol.js';
 
 interface PendingRequest {
@@ -74,7 +74,7 @@ export class ReplyRouter {
     const size = message.headers['content-length'];
     this.fail(
       correlationId,
-      new RangeError(
+      new ActiveMQMessageTooLargeError(
         `the reply to '${request.pattern}' is ${size === undefined ? 'larger than' : `${size} bytes, over`} the limit of ${maxBodyBytes} bytes (maxBodyBytes): not read`,
       ),
     );

@@ -10,6 +10,7 @@ import { startupPolicyOf } from './reconnect-policy.js';
 import { parseActiveMQUri } from './parse-uri.js';
 import { nearest } from './suggest.js';
 import type { ActiveMQUriOptions, ParsedActiveMQUri } from './uri-options.js';
+import { check } from '../internal/validation.js';
 
 /** Options shared by `ClientActiveMQ` and `ServerActiveMQ`: a URI and anything a URI can say, in code. */
 export interface ActiveMQConnectionSettings extends ActiveMQUriOptions {
@@ -56,7 +57,7 @@ const EMBEDDED_NOTICE = `no uri given: using the in-process embedded broker ${EM
  * is used, and said in the log (as `where`) at the first connection.
  */
 export function resolveSettings(settings: ActiveMQConnectionSettings, extraKeys: readonly string[], where: string, inProcess?: InProcessConnector): ResolvedSettings {
-  if (settings === null || typeof settings !== 'object') throw new TypeError(`${where} options must be an object`);
+  check.object(`${where} options`, settings);
   checkKeys(settings, [...SETTING_KEYS, ...URI_OPTION_KEYS, ...extraKeys], where);
   // `in`, not `!== undefined`: `{ uri: process.env.X }` with X unset must not mean "embedded".
   const embedded = !('uri' in settings);

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import { encodeFrame, HEARTBEAT_EOL } from '../stomp/encoder.js';
+import { encodeFrame } from '../stomp/encoder.js';
 import {
   StompAuthenticationError,
   StompBrokerError,
@@ -13,8 +13,9 @@ import {
   StompTimeoutError,
 } from '../stomp/errors.js';
 import { DEFAULT_STOMP_LIMITS, type StompClientCommand, type StompFrame, type StompHeaders, type StompLimits } from '../stomp/frame.js';
+import { FrameWriter } from '../stomp/frame-writer.js';
 import { StompParser } from '../stomp/parser.js';
-import { negotiateHeartbeat, type HeartbeatIntervals } from '../stomp/heartbeat.js';
+import { HeartbeatTicker, negotiateHeartbeat, type HeartbeatIntervals } from '../stomp/heartbeat.js';
 
 /** How to reach a broker and what to say in CONNECT. */
 export interface StompConnectionOptions {
@@ -125,9 +126,8 @@ export interface StompConnection {
  * One STOMP 1.2 connection to a broker: CONNECT, heart-beats both ways, receipts, subscriptions,
  * transactions and DISCONNECT. It knows nothing of Nest.
  *
- * Frames written in one turn of the event loop go out in one `writev` (the socket is corked until
- * `setImmediate`, which runs right after the I/O callbacks of this turn, so that work scheduled
- * with `process.nextTick`, such as Nest's replies, still joins the batch), and a send that finds
+ * Frames written in one turn of the event loop go out in one `writev` (a {@link FrameWriter}:
+ * Nest's replies, scheduled with `process.nextTick`, still join the batch), and a send that finds
  * the socket's buffer full waits for `drain`.
  */
 export class StompConnection extends EventEmitter {
@@ -150,13 +150,9 @@ export class StompConnection extends EventEmitter {
   private readonly oversizeHandlers = new Map<string, StompMessageHandler>();
   private nextReceipt = 0;
   private nextSubscription = 0;
-  private corked = false;
-  private batches = 0;
-  private wroteSinceBeat = false;
-  private lastReadAt = Date.now();
-  private drainWaiter: Promise<void> | undefined;
-  private sendTimer: NodeJS.Timeout | undefined;
-  private readTimer: NodeJS.Timeout | undefined;
+  private readonly writer: FrameWriter;
+  /** Heart-beats, once CONNECTED agreed any. */
+  private ticker: HeartbeatTicker | undefined;
   private connectedFrame: ((frame: StompFrame) => void) | undefined;
   private closing = false;
   private closeError: StompError | undefined;
@@ -173,6 +169,7 @@ export class StompConnection extends EventEmitter {
     this.parser = new StompParser({ frame: (frame) => this.onFrame(frame), heartbeat: () => this.emit('heartbeat'), oversize: (frame) => this.onOversize(frame) }, options.limits);
     this.socket = options.stream ? options.stream() : openSocket(options);
     if (this.socket instanceof net.Socket) this.socket.setNoDelay(true);
+    this.writer = new FrameWriter(this.socket, { closedError: () => this.closedError() });
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (error: NodeJS.ErrnoException) => {
       this.fail(new StompConnectionClosedError(`connection to ${this.broker} failed: ${error.message}`, { cause: error }));
@@ -189,12 +186,12 @@ export class StompConnection extends EventEmitter {
 
   /** Bytes written but not yet taken by the kernel (the socket's buffer). */
   get bufferedBytes(): number {
-    return this.socket.writableLength;
+    return this.writer.bufferedBytes;
   }
 
   /** Batches written so far: every frame written in one tick of the event loop goes out in one batch. */
   get writeBatches(): number {
-    return this.batches;
+    return this.writer.writeBatches;
   }
 
   /** The frame limits of the broker, as configured: what it takes from this connection. */
@@ -295,7 +292,7 @@ export class StompConnection extends EventEmitter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.write(frame) ? RESOLVED : this.whenDrained();
+    return this.writer.write(frame) ? RESOLVED : this.writer.whenDrained();
   }
 
   /** Writes a frame with a `receipt` header and resolves with the RECEIPT. */
@@ -317,7 +314,7 @@ export class StompConnection extends EventEmitter {
         }, timeout);
       }
       this.receipts.set(receipt, pending);
-      this.write(frame);
+      this.writer.write(frame);
     });
   }
 
@@ -411,8 +408,8 @@ export class StompConnection extends EventEmitter {
         this.startHeartbeats();
         settle(undefined);
       };
-      if (o.stream) this.write(connectFrame);
-      else this.socket.once(o.tls ? 'secureConnect' : 'connect', () => this.write(connectFrame));
+      if (o.stream) this.writer.write(connectFrame);
+      else this.socket.once(o.tls ? 'secureConnect' : 'connect', () => this.writer.write(connectFrame));
     });
   }
 
@@ -429,71 +426,22 @@ export class StompConnection extends EventEmitter {
 
   private startHeartbeats(): void {
     const { sendEvery, expectEvery } = this.heartbeat;
-    if (sendEvery > 0) {
-      // Ticking at half the interval keeps the longest silence at `sendEvery`.
-      this.sendTimer = setInterval(
-        () => {
-          if (!this.wroteSinceBeat) this.write(HEARTBEAT_EOL);
-          this.wroteSinceBeat = false;
+    if (sendEvery === 0 && expectEvery === 0) return;
+    this.ticker = new HeartbeatTicker(
+      this.heartbeat,
+      {
+        beat: () => this.writer.writeHeartbeat(),
+        dead: (silent) => {
+          this.fail(new StompHeartbeatTimeoutError(`${this.broker} sent nothing for ${silent} ms (heart-beat every ${expectEvery} ms expected); connection closed`));
         },
-        Math.max(1, Math.floor(sendEvery / 2)),
-      );
-      this.sendTimer.unref();
-    }
-    if (expectEvery > 0) {
-      const allowed = expectEvery * (this.options.heartBeatGraceMultiplier ?? 3);
-      this.lastReadAt = Date.now();
-      this.readTimer = setInterval(
-        () => {
-          const silent = Date.now() - this.lastReadAt;
-          if (silent > allowed) {
-            this.fail(new StompHeartbeatTimeoutError(`${this.broker} sent nothing for ${silent} ms (heart-beat every ${expectEvery} ms expected); connection closed`));
-          }
-        },
-        Math.max(1, Math.floor(expectEvery / 2)),
-      );
-      this.readTimer.unref();
-    }
-  }
-
-  private write(frame: Buffer): boolean {
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(this.uncork);
-    }
-    this.wroteSinceBeat = true;
-    return this.socket.write(frame);
-  }
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.batches++;
-    this.socket.uncork();
-  };
-
-  private whenDrained(): Promise<void> {
-    if (!this.drainWaiter) {
-      this.drainWaiter = new Promise<void>((resolve, reject) => {
-        const onDrain = () => {
-          this.off('close', onClose);
-          this.drainWaiter = undefined;
-          resolve();
-        };
-        const onClose = () => {
-          this.socket.off('drain', onDrain);
-          this.drainWaiter = undefined;
-          reject(this.closedError());
-        };
-        this.socket.once('drain', onDrain);
-        this.once('close', onClose);
-      });
-    }
-    return this.drainWaiter;
+      },
+      this.options.heartBeatGraceMultiplier ?? 3,
+    );
+    this.writer.activity = this.ticker;
   }
 
   private onData(chunk: Buffer): void {
-    this.lastReadAt = Date.now();
+    this.ticker?.heard();
     try {
       this.parser.push(chunk);
     } catch (error) {
@@ -579,8 +527,7 @@ export class StompConnection extends EventEmitter {
       this.closeError = new StompConnectionClosedError(`${this.broker} closed the connection`);
     }
     this.closing = true;
-    clearInterval(this.sendTimer);
-    clearInterval(this.readTimer);
+    this.ticker?.stop();
     const error = this.closedError();
     for (const pending of this.receipts.values()) {
       if (pending.timer) clearTimeout(pending.timer);

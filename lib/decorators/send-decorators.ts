@@ -1,5 +1,7 @@
 import { runInTransactionScope, sendContext, type DecoratedSendOptions } from '../producer/send-context.js';
 import { decorateAllMethods, wrapMethod } from './wrap-methods.js';
+import { InvalidOptionError } from '../errors/activemq-error.js';
+import { check } from '../internal/validation.js';
 
 /** `@DurableSend()` options. */
 export interface DurableSendOptions {
@@ -32,12 +34,12 @@ const OPTION_KEYS = ['block', 'priority', 'timeToLive'];
  * A record builder's own settings still win for its message.
  */
 export function DurableSend(options: DurableSendOptions = {}): MethodOrClassDecorator {
-  return sendSettings({ ...check('DurableSend', options), durable: true });
+  return sendSettings({ ...checkOptions('DurableSend', options), durable: true });
 }
 
 /** Every send made while the decorated method runs is non-persistent; fire and forget unless `block: true`. */
 export function NonDurableSend(options: NonDurableSendOptions = {}): MethodOrClassDecorator {
-  return sendSettings({ ...check('NonDurableSend', options), durable: false });
+  return sendSettings({ ...checkOptions('NonDurableSend', options), durable: false });
 }
 
 /**
@@ -76,17 +78,14 @@ function methodOrClass(wrap: (original: (...args: unknown[]) => unknown) => (...
   }) as MethodOrClassDecorator;
 }
 
-function check(decorator: string, options: DurableSendOptions | NonDurableSendOptions): DecoratedSendOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError(`@${decorator}() takes an options object`);
+function checkOptions(decorator: string, options: DurableSendOptions | NonDurableSendOptions): DecoratedSendOptions {
+  check.object(`@${decorator}() options`, options);
   for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) throw new TypeError(`@${decorator}(): unknown option '${key}'; known options: ${OPTION_KEYS.join(', ')}`);
+    if (!OPTION_KEYS.includes(key)) throw new InvalidOptionError(key, `@${decorator}(): unknown option '${key}'; known options: ${OPTION_KEYS.join(', ')}`);
   }
-  if (options.block !== undefined && typeof options.block !== 'boolean') throw new TypeError(`@${decorator}(): block must be true or false`);
-  if (options.priority !== undefined && (!Number.isInteger(options.priority) || options.priority < 0 || options.priority > 9)) {
-    throw new RangeError(`@${decorator}(): priority must be an integer from 0 to 9, got ${String(options.priority)}`);
-  }
-  if (options.timeToLive !== undefined && (!Number.isInteger(options.timeToLive) || options.timeToLive <= 0)) {
-    throw new RangeError(`@${decorator}(): timeToLive must be a positive whole number of milliseconds, got ${String(options.timeToLive)}`);
-  }
+  const at = `@${decorator}(): `;
+  if (options.block !== undefined) check.boolean(`${at}block`, options.block);
+  if (options.priority !== undefined) check.priority(`${at}priority`, options.priority);
+  if (options.timeToLive !== undefined) check.wholeNumber(`${at}timeToLive`, options.timeToLive, { unit: 'milliseconds' });
   return { ...options };
 }

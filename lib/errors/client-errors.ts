@@ -51,3 +51,9 @@ export class ActiveMQSerializationError extends ActiveMQError {
     super(`the payload for '${pattern}' cannot be serialized: ${cause instanceof Error ? cause.message : String(cause)}; nothing was sent`, { cause });
   }
 }
+
+/**
+ * A message over the `maxBodyBytes` this side accepts: a reply the client skipped unread (the
+ * request fails with it), or, by name on the wire, a request the server refused to read.
+ */
+export class ActiveMQMessageTooLargeError extends ActiveMQError {}

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { ClientActiveMQ } from '../client/client-activemq.js';
 import { ActiveMQStatus } from '../events/activemq.events.js';
 import type { ServerActiveMQ } from '../server/server-activemq.js';
+import { check } from '../internal/validation.js';
+import { withTimeout } from '../internal/with-timeout.js';
 
 /** Options of {@link ActiveMQHealthIndicator.isHealthy}. */
 export interface ActiveMQHealthOptions {
@@ -45,12 +47,8 @@ export class ActiveMQHealthIndicator {
    * @param options Connect timeout and window threshold.
    */
   async isHealthy(key: string, target: ClientActiveMQ | ServerActiveMQ, options: ActiveMQHealthOptions = {}): Promise<ActiveMQHealthResult> {
-    if (options.timeout !== undefined && (!Number.isInteger(options.timeout) || options.timeout <= 0)) {
-      throw new RangeError(`timeout must be a positive whole number of ms, got ${String(options.timeout)}`);
-    }
-    if (options.maxWindowFill !== undefined && !(options.maxWindowFill > 0 && options.maxWindowFill <= 1)) {
-      throw new RangeError(`maxWindowFill must be a fraction above 0 and at most 1, got ${String(options.maxWindowFill)}`);
-    }
+    if (options.timeout !== undefined) check.wholeNumber('timeout', options.timeout, { unit: 'milliseconds' });
+    if (options.maxWindowFill !== undefined) check.fraction('maxWindowFill', options.maxWindowFill);
     if (target instanceof ClientActiveMQ) return { [key]: await this.clientHealth(target, options) };
     const metrics = target.metrics();
     const up = metrics.status === ActiveMQStatus.CONNECTED;
@@ -61,10 +59,9 @@ export class ActiveMQHealthIndicator {
     let error: string | undefined;
     if (client.connectionStatus === ActiveMQStatus.DISCONNECTED) {
       const timeout = options.timeout ?? 1000;
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not connected within ${timeout} ms`)), timeout)));
-      await Promise.race([client.connect(), expired]).catch((e: Error) => (error = e.message));
-      clearTimeout(timer);
+      await withTimeout(client.connect(), timeout, () => {
+        throw new Error(`not connected within ${timeout} ms`);
+      }).catch((e: Error) => (error = e.message));
     }
     const metrics = client.metrics();
     const windowFill = metrics.windowCapacityBytes > 0 ? metrics.windowBytes / metrics.windowCapacityBytes : 0;

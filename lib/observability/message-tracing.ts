@@ -1,4 +1,5 @@
 import type { StompHeaders } from '../stomp/frame.js';
+import { check } from '../internal/validation.js';
 
 /*
  * W3C trace context across the broker, through `@opentelemetry/api` when the application has it
@@ -120,6 +121,5 @@ export function loadTracing(enabled = true): Promise<MessageTracing | undefined>
 
 /** The `tracing` option, checked when a client or server is built. */
 export function checkTracingOption(value: unknown): boolean | undefined {
-  if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`tracing must be true or false, got ${JSON.stringify(value)}`);
-  return value;
+  return value === undefined ? undefined : check.boolean('tracing', value);
 }

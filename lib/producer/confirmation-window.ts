@@ -1,5 +1,6 @@
 import { MessageTooLargeForWindowError } from './errors.js';
 import type { SendOutcome } from './acknowledgements.js';
+import { check } from '../internal/validation.js';
 
 /** What the window knows of one unconfirmed send. */
 export interface WindowEntry {
@@ -45,9 +46,7 @@ export class ConfirmationWindow {
     readonly capacityBytes: number,
     private readonly report: (outcome: SendOutcome) => void,
   ) {
-    if (!Number.isInteger(capacityBytes) || capacityBytes <= 0) {
-      throw new RangeError(`confirmationWindowSize must be a positive whole number of bytes, got ${String(capacityBytes)}`);
-    }
+    check.wholeNumber('confirmationWindowSize', capacityBytes, { unit: 'bytes' });
   }
 
   /** Bytes admitted and not yet confirmed or failed. */

@@ -1,6 +1,8 @@
 import type { StompHeaders } from '../stomp/frame.js';
 import { ARTEMIS_DUPLICATE_ID_HEADER, MESSAGE_ID_HEADER } from '../wire/headers.js';
 import { REPLY_HEADER } from '../wire/reply-protocol.js';
+import { InvalidOptionError } from '../errors/activemq-error.js';
+import { check } from '../internal/validation.js';
 
 /** Per-message settings, carried next to the payload by {@link ActiveMQRecord}. */
 export interface ActiveMQRecordOptions {
@@ -36,7 +38,7 @@ export class ActiveMQRecord<TData = unknown> {
 
 /** The builder's checks, for a record however it was made. */
 function checkRecordOptions(options: ActiveMQRecordOptions): void {
-  if (options === null || typeof options !== 'object') throw new TypeError('ActiveMQRecord options must be an object');
+  check.object('ActiveMQRecord options', options);
   if (options.durable !== undefined) checkDurable(options.durable);
   if (options.priority !== undefined) checkPriority(options.priority);
   if (options.timeToLive !== undefined) checkTimeToLive(options.timeToLive);
@@ -44,33 +46,18 @@ function checkRecordOptions(options: ActiveMQRecordOptions): void {
   if (options.correlationId !== undefined) checkCorrelationId(options.correlationId);
 }
 
-function checkDurable(durable: unknown): void {
-  if (typeof durable !== 'boolean') throw new TypeError(`setDurable() takes a boolean, got ${typeof durable}`);
-}
-
-function checkPriority(priority: number): void {
-  if (!Number.isInteger(priority) || priority < 0 || priority > 9) {
-    throw new RangeError(`setPriority() takes an integer from 0 to 9 (JMS priority), got ${String(priority)}`);
-  }
-}
-
-function checkTimeToLive(milliseconds: number): void {
-  if (!Number.isInteger(milliseconds) || milliseconds <= 0) {
-    throw new RangeError(`setTimeToLive() takes a positive whole number of milliseconds, got ${String(milliseconds)}`);
-  }
-}
-
-function checkCorrelationId(correlationId: unknown): void {
-  if (typeof correlationId !== 'string' || correlationId === '') throw new TypeError('setCorrelationId() takes a non-empty string');
-}
+const checkDurable = (durable: unknown) => check.boolean('durable (setDurable())', durable);
+const checkPriority = (priority: unknown) => check.priority('priority (setPriority())', priority);
+const checkTimeToLive = (milliseconds: unknown) => check.wholeNumber('timeToLive (setTimeToLive())', milliseconds, { unit: 'milliseconds' });
+const checkCorrelationId = (correlationId: unknown) => check.name('correlationId (setCorrelationId())', correlationId);
 
 function checkHeaders(headers: Readonly<StompHeaders>): void {
-  if (headers === null || typeof headers !== 'object') throw new TypeError(`headers must be an object of strings, got ${headers === null ? 'null' : typeof headers}`);
+  check.object('headers', headers);
   for (const [name, value] of Object.entries(headers)) {
-    if (typeof value !== 'string') throw new TypeError(`header '${name}' must be a string, got ${typeof value}`);
-    if (name === '') throw new TypeError('a header name cannot be empty');
+    check.name(`header '${name}'`, value, 'a string');
+    if (name === '') throw new InvalidOptionError('headers', 'a header name cannot be empty');
     if (RESERVED_HEADERS.has(name)) {
-      throw new TypeError(`header '${name}' is set by the transport; use the builder's own setter or option for it`);
+      throw new InvalidOptionError(name, `header '${name}' is set by the transport; use the builder's own setter or option for it`);
     }
   }
 }

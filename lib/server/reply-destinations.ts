@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '../errors/activemq-error.js';
 /**
  * Temporary destinations: what ActiveMQ hands a consumer as the `reply-to` of a requester's own
  * temporary queue (measured on ActiveMQ Classic 5.17: `/temp-queue/nestjs-replies` arrives as
@@ -27,20 +28,24 @@ export class ReplyDestinations {
 /**
  * Checks the `allowedReplyTo` option: destinations with a `/queue/` or `/topic/` prefix, where a
  * name segment (between dots) may be `*`, any one segment, and the last may be `>`, any segments
- * (ActiveMQ's wildcards). Throws a TypeError that says what is wrong.
+ * (ActiveMQ's wildcards). Throws an InvalidOptionError that says what is wrong.
  */
 export function checkAllowedReplyTo(value: unknown): readonly string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new TypeError(`allowedReplyTo must be an array of destinations such as '/queue/replies.*', got ${typeof value}`);
+  if (!Array.isArray(value)) throw new InvalidOptionError('allowedReplyTo', `allowedReplyTo must be an array of destinations such as '/queue/replies.*', got ${typeof value}`);
   for (const entry of value as unknown[]) {
     if (typeof entry !== 'string' || !/^\/(queue|topic)\/./.test(entry)) {
-      throw new TypeError(`allowedReplyTo entries are destinations starting with /queue/ or /topic/ (e.g. '/queue/replies.*'), got ${JSON.stringify(entry)}`);
+      throw new InvalidOptionError(
+        'allowedReplyTo',
+        `allowedReplyTo entries are destinations starting with /queue/ or /topic/ (e.g. '/queue/replies.*'), got ${JSON.stringify(entry)}`,
+      );
     }
     const segments = nameOf(entry).split('.');
     segments.forEach((segment, i) => {
-      if (segment === '>' && i !== segments.length - 1) throw new TypeError(`allowedReplyTo '${entry}': '>' matches the rest of a name, so it can only be its last segment`);
+      if (segment === '>' && i !== segments.length - 1)
+        throw new InvalidOptionError('allowedReplyTo', `allowedReplyTo '${entry}': '>' matches the rest of a name, so it can only be its last segment`);
       if (segment !== '*' && segment !== '>' && /[*>]/.test(segment)) {
-        throw new TypeError(`allowedReplyTo '${entry}': '*' and '>' stand for whole name segments (between dots), as in '/queue/replies.*'`);
+        throw new InvalidOptionError('allowedReplyTo', `allowedReplyTo '${entry}': '*' and '>' stand for whole name segments (between dots), as in '/queue/replies.*'`);
       }
     });
   }

@@ -23,6 +23,7 @@ import { describeFailure } from './failure-description.js';
 import { RecentMap } from './recent-map.js';
 import { checkAllowedReplyTo, ReplyDestinations } from './reply-destinations.js';
 import { MessageSettlement, type SettlementOutcome } from './settlement.js';
+import { check } from '../internal/validation.js';
 
 /** Options of {@link ServerActiveMQ}. */
 export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
@@ -180,20 +181,13 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     // (Set, not declared: Nest 11's Server has no such field.)
     Reflect.set(this, 'propagatesEventHandlerErrors', true);
     checkTracingOption(options.tracing);
-    this.concurrency = positiveInteger('concurrency', options.concurrency ?? 16);
-    this.prefetch = positiveInteger('prefetch', options.prefetch ?? this.settings.options.prefetchSize ?? this.concurrency);
-    const ackMode = options.ackMode ?? 'auto-after-handler';
-    if (ackMode !== 'auto-after-handler' && ackMode !== 'manual') {
-      throw new TypeError(`ackMode must be 'auto-after-handler' or 'manual', got '${String(ackMode)}'`);
-    }
-    this.manualAck = ackMode === 'manual';
-    this.dedupeWindow = options.dedupeWindow ?? 0;
-    if (!Number.isInteger(this.dedupeWindow) || this.dedupeWindow < 0) throw new RangeError(`dedupeWindow must be a whole number >= 0, got ${String(options.dedupeWindow)}`);
+    this.concurrency = check.wholeNumber('concurrency', options.concurrency ?? 16);
+    this.prefetch = check.wholeNumber('prefetch', options.prefetch ?? this.settings.options.prefetchSize ?? this.concurrency);
+    this.manualAck = check.oneOf('ackMode', options.ackMode ?? 'auto-after-handler', ['auto-after-handler', 'manual'] as const) === 'manual';
+    this.dedupeWindow = check.wholeNumber('dedupeWindow', options.dedupeWindow ?? 0, { min: 0 });
     this.handledIds = new RecentMap(this.dedupeWindow);
-    this.brokerMaxRedeliveries = options.brokerMaxRedeliveries;
-    if (this.brokerMaxRedeliveries !== undefined && (!Number.isInteger(this.brokerMaxRedeliveries) || this.brokerMaxRedeliveries < 0)) {
-      throw new RangeError(`brokerMaxRedeliveries must be a whole number >= 0 (the broker's maximumRedeliveries), got ${String(options.brokerMaxRedeliveries)}`);
-    }
+    // The broker's maximumRedeliveries.
+    this.brokerMaxRedeliveries = options.brokerMaxRedeliveries === undefined ? undefined : check.wholeNumber('brokerMaxRedeliveries', options.brokerMaxRedeliveries, { min: 0 });
     this.replyDestinations = new ReplyDestinations(checkAllowedReplyTo(options.allowedReplyTo));
     this.replySerializer = options.serializer ?? bodyOnlySerializer;
     this.bodyDeserializer = options.deserializer ?? bodyAsIsDeserializer;
@@ -476,7 +470,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const limit = connection.frameLimits.maxBodyBytes;
     const reason = `${size} over maxBodyBytes (${limit}): skipped, not kept (raise maxBodyBytes to take such messages)`;
     const replyTo = message.headers['reply-to'];
-    const error = { name: 'ActiveMQMessageTooLargeError', message: `the request is over the server's maxBodyBytes (${limit})` };
+    const error = { name: 'ActiveMQMessageTooLargeError', code: 'MESSAGE_TOO_LARGE', message: `the request is over the server's maxBodyBytes (${limit})` };
     const answer = replyTo !== undefined && this.replyDestinations.allows(replyTo) ? () => this.reply(connection, message, replyTo, { err: error }) : undefined;
     await this.rejectPoison(delivery, new MessageSettlement(connection, message, this.blockOnAcknowledgeMs), reason, 'error', answer);
   }
@@ -638,11 +632,6 @@ function runKeys(pattern: string, messageId: string | undefined, dedupeId: strin
   if (messageId !== undefined) keys.push(`${pattern}\0id:${messageId}`);
   if (dedupeId !== undefined) keys.push(`${pattern}\0dedupe:${dedupeId}`);
   return keys;
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number >= 1, got ${String(value)}`);
-  return value;
 }
 
 function errorMessage(error: unknown): string {

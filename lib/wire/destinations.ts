@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '../errors/activemq-error.js';
 /**
  * Pattern ↔ destination. A Nest pattern names its destination (no envelope on the wire):
  *
@@ -25,11 +26,11 @@ const CACHE_LIMIT = 10_000;
 
 function mapPattern(pattern: string): string {
   if (typeof pattern !== 'string' || pattern === '') {
-    throw new TypeError(`a pattern must be a non-empty string or object, got ${JSON.stringify(pattern)}`);
+    throw new InvalidOptionError('pattern', `a pattern must be a non-empty string or object, got ${JSON.stringify(pattern)}`);
   }
   const prefixed = /^(queue|topic):\/\/(.*)$/i.exec(pattern);
   if (prefixed) {
-    if (prefixed[2] === '') throw new TypeError(`pattern '${pattern}' names no destination`);
+    if (prefixed[2] === '') throw new InvalidOptionError('pattern', `pattern '${pattern}' names no destination`);
     return `/${prefixed[1]!.toLowerCase()}/${safeName(prefixed[2]!)}`;
   }
   if (/^\/(queue|topic|temp-queue|temp-topic|remote-temp-queue|remote-temp-topic)\/./.test(pattern)) return pattern;
@@ -52,7 +53,7 @@ export function subscriptionOf(pattern: string, consumerGroup?: string): string 
 /** A consumer group becomes part of a queue name: letters, digits, '_' and '-' only. */
 export function checkConsumerGroup(consumerGroup: string): string {
   if (!/^[A-Za-z0-9_-]+$/.test(consumerGroup)) {
-    throw new TypeError(`consumerGroup '${consumerGroup}' may hold only letters, digits, '_' and '-'`);
+    throw new InvalidOptionError('consumerGroup', `consumerGroup '${consumerGroup}' may hold only letters, digits, '_' and '-'`);
   }
   return consumerGroup;
 }

@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { StompParseError } from '../../stomp/errors.js';
 import type { StompFrame, StompHeaders, StompServerCommand } from '../../stomp/frame.js';
-import { MAX_HEARTBEAT_MS } from '../../stomp/heartbeat.js';
+import { FrameWriter } from '../../stomp/frame-writer.js';
+import { HeartbeatTicker, MAX_HEARTBEAT_MS, parseHeartbeatHeader, type HeartbeatIntervals } from '../../stomp/heartbeat.js';
 import { StompParser } from '../../stomp/parser.js';
 import type { BrokerCore } from '../core/broker-core.js';
 import { BrokerProtocolError, type BrokerClient, type CoreSubscription } from '../core/contracts.js';
@@ -109,16 +110,14 @@ export class BrokerConnection implements BrokerClient {
   /** `ack:auto` deliveries whose bytes the stream has not yet taken: settled once it has, given back if it never does. */
   private readonly unwritten = new Set<Delivery>();
   private nextAck = 0;
-  private sendTimer: NodeJS.Timeout | undefined;
-  private readTimer: NodeJS.Timeout | undefined;
-  private readSince = Date.now();
-  private wroteSinceBeat = false;
-  private corked = false;
+  private readonly writer: FrameWriter;
+  /** Heart-beats, once CONNECT agreed any. */
+  private ticker: HeartbeatTicker | undefined;
   /** Set while the broker is over its memory limit: nothing more is read from this client. */
   paused = false;
   /** True while nothing more should be written for subscriptions: the stream is backed up, or the connection is ending. */
   get congested(): boolean {
-    return this.closed || this.ending || this.stream.writableLength >= Math.max(MAX_UNWRITTEN_BYTES, this.stream.writableHighWaterMark);
+    return this.closed || this.ending || this.writer.backedUp;
   }
   /** True while the client has a subscription (it is then never paused: its ACKs free memory). */
   get consumes(): boolean {
@@ -136,6 +135,7 @@ export class BrokerConnection implements BrokerClient {
   ) {
     this.id = `ID:embedded-${core.brokerId}-${sequence}`;
     this.parser = new StompParser({ frame: (frame) => this.onFrame(frame), heartbeat: () => {} });
+    this.writer = new FrameWriter(stream, { backedUpAt: MAX_UNWRITTEN_BYTES });
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('error', () => this.close());
     stream.on('close', () => this.close());
@@ -159,7 +159,7 @@ export class BrokerConnection implements BrokerClient {
   private onData(chunk: Buffer): void {
     // After an ERROR nothing more is parsed: a hostile client's bytes cost no more work.
     if (this.closed || this.ending) return;
-    this.readSince = Date.now();
+    this.ticker?.heard();
     const rest = this.connected ? chunk : this.readUntilConnected(chunk);
     if (rest.length > 0) this.push(rest);
   }
@@ -265,21 +265,17 @@ export class BrokerConnection implements BrokerClient {
       // As ActiveMQ answers: what the broker sends, then what it expects (a client asking 0,500 gets 500,0).
       'heart-beat': `${sendEvery},${expectEvery}`,
     });
-    if (sendEvery > 0) {
-      this.sendTimer = setInterval(() => {
-        if (!this.wroteSinceBeat) this.stream.write('\n');
-        this.wroteSinceBeat = false;
-      }, sendEvery);
-      this.sendTimer.unref();
-    }
-    if (expectEvery > 0) {
-      // Generous: a client is dropped after 3 silent intervals. Not while paused: the broker
-      // itself stopped reading, so the client's beats wait unread in the socket.
-      this.readTimer = setInterval(() => {
-        if (!this.paused && Date.now() - this.readSince > expectEvery * 3) this.close();
-      }, expectEvery);
-      this.readTimer.unref();
-    }
+    if (sendEvery === 0 && expectEvery === 0) return;
+    // Generous: a client is dropped after 3 silent intervals. Not while paused: the broker itself
+    // stopped reading, so the client's beats wait unread in the socket.
+    const events = {
+      beat: () => this.writer.writeHeartbeat(),
+      dead: () => {
+        if (!this.paused) this.close();
+      },
+    };
+    this.ticker = new HeartbeatTicker({ sendEvery, expectEvery }, events, 3);
+    this.writer.activity = this.ticker;
   }
 
   /**
@@ -291,10 +287,10 @@ export class BrokerConnection implements BrokerClient {
    * would refuse clients ActiveMQ takes. A header that is not two whole numbers is refused, as
    * ActiveMQ refuses it.
    */
-  private negotiateHeartbeat(header: string | undefined): { sendEvery: number; expectEvery: number } {
-    const match = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(header ?? '0,0');
-    if (!match) throw new BrokerProtocolError(`heart-beat '${header}' is not two whole numbers of ms, as in heart-beat:10000,10000`, true);
-    const [cx, cy] = [Number(match[1]), Number(match[2])];
+  private negotiateHeartbeat(header: string | undefined): HeartbeatIntervals {
+    const offered = parseHeartbeatHeader(header);
+    if (!offered) throw new BrokerProtocolError(`heart-beat '${header}' is not two whole numbers of ms, as in heart-beat:10000,10000`, true);
+    const [cx, cy] = offered;
     if (cx > MAX_HEARTBEAT_MS || cy > MAX_HEARTBEAT_MS) {
       const asked = header!.trim().slice(0, 64);
       this.events.limit('heart-beat', `a client asked for heart-beat:${asked}, past ${MAX_HEARTBEAT_MS} ms, the longest a timer holds: clamped to ${MAX_HEARTBEAT_MS}`);
@@ -540,23 +536,14 @@ export class BrokerConnection implements BrokerClient {
     this.writeBytes(encodeFrameFor(this.version, command, headers, body));
   }
 
-  /** Writes an encoded frame, corked until the next turn so that a burst goes out in few writes; `written` as stream.write calls it. */
+  /** Writes an encoded frame (corked for the rest of this turn, see {@link FrameWriter}); `written` as stream.write calls it. */
   private writeBytes(bytes: Buffer, written?: (error?: Error | null) => void): void {
     if (this.closed || this.ending) {
       // Later, as the stream would: the caller may be in the middle of a queue's dispatch.
       if (written) queueMicrotask(() => written(new Error('the connection is closing')));
       return;
     }
-    if (!this.corked) {
-      this.corked = true;
-      this.stream.cork();
-      setImmediate(() => {
-        this.corked = false;
-        this.stream.uncork();
-      });
-    }
-    this.wroteSinceBeat = true;
-    this.stream.write(bytes, written);
+    this.writer.write(bytes, written);
   }
 
   /** Resumes reading after the broker went back under its memory limit. */
@@ -564,7 +551,7 @@ export class BrokerConnection implements BrokerClient {
     if (!this.paused) return;
     this.paused = false;
     // The silence while paused was the broker's: the heart-beat check starts over.
-    this.readSince = Date.now();
+    this.ticker?.restart();
     this.stream.resume();
   }
 
@@ -590,8 +577,7 @@ export class BrokerConnection implements BrokerClient {
     if (this.closed) return;
     this.closed = true;
     this.settle();
-    clearInterval(this.sendTimer);
-    clearInterval(this.readTimer);
+    this.ticker?.stop();
     for (const subscription of [...this.subscriptions.values()]) this.dropSubscription(subscription);
     for (const transaction of this.transactions.values()) {
       this.core.dropTransactional(transaction.sends);

@@ -73,7 +73,7 @@ describe('ActiveMQHealthIndicator with @nestjs/terminus', () => {
   });
 
   it.each([
-    [{ timeout: 0 }, /timeout must be a positive whole number of ms, got 0/],
+    [{ timeout: 0 }, /timeout must be a positive whole number of milliseconds, got 0/],
     [{ maxWindowFill: 1.5 }, /maxWindowFill must be a fraction above 0 and at most 1, got 1.5/],
   ])('refuses the options %j', async (options, message) => {
     await expect(indicator.isHealthy('activemq', service.server, options)).rejects.toThrow(message);

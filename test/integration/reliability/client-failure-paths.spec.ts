@@ -5,7 +5,8 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { ActiveMQRecord, ActiveMQRecordBuilder } from '../../../lib/record-builders/activemq.record-builder.js';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
-import { ActiveMQClientClosedError, ActiveMQConnectionLostError, ActiveMQSerializationError } from '../../../lib/errors/client-errors.js';
+import { ActiveMQClientClosedError, ActiveMQConnectionLostError, ActiveMQMessageTooLargeError, ActiveMQSerializationError } from '../../../lib/errors/client-errors.js';
+import { InvalidOptionError } from '../../../lib/errors/activemq-error.js';
 import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
 import type { SendOutcome } from '../../../lib/producer/acknowledgements.js';
 import { SendInDoubtError } from '../../../lib/producer/errors.js';
@@ -168,7 +169,8 @@ describe('#2 a reply over maxBodyBytes', () => {
     cleanups.push(() => service.close());
     const c = client(`${sharedBrokerUrl()}?maxBodyBytes=1024`);
     const error = await firstValueFrom(c.send(p, 5000)).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RangeError);
+    expect(error).toBeInstanceOf(ActiveMQMessageTooLargeError);
+    expect((error as ActiveMQMessageTooLargeError).code).toBe('MESSAGE_TOO_LARGE');
     expect((error as Error).message).toBe(`the reply to '${p}' is larger than the limit of 1024 bytes (maxBodyBytes): not read`);
     expect(await firstValueFrom(c.send(p, 10))).toBe('r'.repeat(10));
     expect(c.metrics()).toMatchObject({ reconnections: 0, status: ActiveMQStatus.CONNECTED });
@@ -290,8 +292,8 @@ describe('#11 headers the transport owns', () => {
       expect(() => new ActiveMQRecordBuilder('x').setHeaders({ [name]: 'v' })).toThrow(`header '${name}' is set by the transport`);
       expect(() => new ActiveMQRecord('x', { headers: { [name]: 'v' } })).toThrow(`header '${name}' is set by the transport`);
     }
-    expect(() => new ActiveMQRecord('x', { priority: 12 })).toThrow(RangeError);
-    expect(() => new ActiveMQRecord('x', { headers: { n: 5 as unknown as string } })).toThrow(TypeError);
+    expect(() => new ActiveMQRecord('x', { priority: 12 })).toThrow(InvalidOptionError);
+    expect(() => new ActiveMQRecord('x', { headers: { n: 5 as unknown as string } })).toThrow(InvalidOptionError);
     // What is not the transport's still goes through, to the real broker.
     const p = pattern('headers');
     const c = client(sharedBrokerUrl());
