@@ -371,7 +371,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     return undefined as T;
   }
 
-  /** Writes one event as its send mode says (README "Send modes"). */
+  /** Writes one event as its send mode says (docs/send-modes.md). */
   private async sendIn(mode: SendMode, connection: StompConnection, message: OutgoingMessage, startedAt: number, context: SendContext | undefined): Promise<void> {
     switch (mode) {
       case SendMode.Blocking:

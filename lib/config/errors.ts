@@ -15,7 +15,7 @@ export class ActiveMQUriError extends ActiveMQError {
 export class InvalidUriError extends ActiveMQUriError {}
 
 /** Where the accepted names are listed, for messages that do not list them all. */
-const WHERE_LISTED = `Every accepted name is in KNOWN_PARAMETERS and in the README's "Connection URIs" table`;
+const WHERE_LISTED = `Every accepted name is on the error's \`known\` list and in the table of docs/configuration.md`;
 
 /** A parameter of a URI's query that this library does not know. */
 export class UnknownUriParameterError extends ActiveMQUriError {

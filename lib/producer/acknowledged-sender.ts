@@ -10,7 +10,7 @@ import type { ConfirmationWindow, WindowEntry } from './confirmation-window.js';
  * How windowed sends get their confirmations:
  * - `'transaction'` (default): sends are grouped into broker transactions, committed when the
  *   event loop turns or after `batchSize` messages; one COMMIT receipt confirms the group. On
- *   ActiveMQ Classic that is one fsync per group instead of one per message (measured: see the README's benchmarks), and
+ *   ActiveMQ Classic that is one fsync per group instead of one per message (measured: docs/benchmarks.md), and
  *   a message is confirmed only once its transaction is committed, hence durable.
  * - `'receipt'`: every send carries its own receipt (one fsync each on Classic).
  */

@@ -1,4 +1,4 @@
-/** How a send completes (README "Send modes"; ActiveMQ's "Async Sends", Artemis' "Guarantees of sends and commits"). */
+/** How a send completes (docs/send-modes.md; ActiveMQ's "Async Sends", Artemis' "Guarantees of sends and commits"). */
 export enum SendMode {
   /** SEND with a receipt: completes once the broker has the message (on disk, if durable). */
   Blocking = 'blocking',

@@ -8,7 +8,7 @@ type TransactionState = 'open' | 'committing' | 'committed' | 'aborted';
 
 /**
  * One broker transaction on one connection: BEGIN, SENDs without receipts, then COMMIT with a
- * receipt (the only wait; one fsync on ActiveMQ Classic, measured in the README's benchmarks) or ABORT.
+ * receipt (the only wait; one fsync on ActiveMQ Classic, measured in docs/benchmarks.md) or ABORT.
  */
 export class ActiveMQTransaction {
   /** The STOMP `transaction` header of its frames: `tx-` and a random UUID. */

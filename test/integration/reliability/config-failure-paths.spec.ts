@@ -116,7 +116,7 @@ describe('#14 unknown parameters and options: one short, named message', () => {
     expect(error).toBeInstanceOf(UnknownUriParameterError);
     expect(error).not.toBeInstanceOf(UnknownOptionError);
     expect(error.message).toBe(
-      `'jms.useAsyncSnd' is not a known URI parameter; did you mean 'jms.useAsyncSend'? Every accepted name is in KNOWN_PARAMETERS and in the README's "Connection URIs" table.`,
+      `'jms.useAsyncSnd' is not a known URI parameter; did you mean 'jms.useAsyncSend'? Every accepted name is on the error's \`known\` list and in the table of docs/configuration.md.`,
     );
     // The list is still there for code, but printing the error (as Node does for an uncaught one) does not print it.
     expect(error.known).toEqual(KNOWN_PARAMETERS);
@@ -138,7 +138,7 @@ describe('#14 unknown parameters and options: one short, named message', () => {
       `unknown option 'jms.useAsyncSend' of ClientActiveMQ options; did you mean 'useAsyncSend'? ('jms.useAsyncSend' is how a URI spells it; in code its name is 'useAsyncSend')`,
     );
     expect(() => new ClientActiveMQ({ zzzzzzzzzzzz: 1 } as never)).toThrow(
-      /^unknown option 'zzzzzzzzzzzz' of ClientActiveMQ options\. Its options are in the README's ClientActiveMQ section/,
+      /^unknown option 'zzzzzzzzzzzz' of ClientActiveMQ options\. Its options are in docs\/client\.md/,
     );
     // Code that caught UnknownUriParameterError for these still does.
     expect(client).toBeInstanceOf(UnknownUriParameterError);
@@ -166,7 +166,7 @@ describe('#14 unknown parameters and options: one short, named message', () => {
   });
 });
 
-describe('#15 start-up retries: 100 ms doubling, as the README says, and logged', () => {
+describe('#15 start-up retries: 100 ms doubling, as docs/reliability.md says, and logged', () => {
   it('#15 a server waits 100, 200, 400 ms between start-up attempts and logs each retry (the first as a warning)', async () => {
     const port = await closedPort();
     const logger = new RecordingLogger();
