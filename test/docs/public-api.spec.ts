@@ -25,7 +25,7 @@ describe('docs/public-api.md', () => {
   it('names nothing in the main entry that it does not export', () => {
     const runtime = new Set(Object.keys(main));
     const all = new Set(exported);
-    const tableNames = [...mainSection.matchAll(/^\| `([A-Za-z]\w*)`(?:, `(\w+)`)*(?:, `(\w+)`)? \|/gm)].flatMap((m) => m.slice(1).filter(Boolean) as string[]);
+    const tableNames = [...mainSection.matchAll(/^\| `([A-Za-z]\w*)`(?:, `(\w+)`)*(?:, `(\w+)`)? \|/gm)].flatMap((m) => m.slice(1).filter((n): n is string => n !== undefined));
     expect(tableNames.length).toBeGreaterThan(20);
     expect(tableNames.filter((name) => !all.has(name) && !runtime.has(name))).toEqual([]);
   });
@@ -36,9 +36,7 @@ describe('docs/public-api.md', () => {
     const errors = main as unknown as Record<string, new (...args: never[]) => Error & { code: string }>;
     for (const [, name, code] of rows) {
       const ErrorClass = errors[name!]!;
-      // The code is the class's own, whatever its constructor takes: read it from a bare instance.
-      const instance = Object.create(ErrorClass.prototype) as { constructor: unknown };
-      expect(instance).toBeInstanceOf(main.ActiveMQError);
+      expect(ErrorClass.prototype).toBeInstanceOf(main.ActiveMQError);
       expect(codeOfClass(ErrorClass)).toBe(code);
     }
   });
