@@ -10,6 +10,10 @@ import { PACKAGE_VERSION } from '../../internal/version.js';
 import type { BrokerMessage, Queue, QueueConsumer } from '../core/queue.js';
 import { encodeFrameFor, headerDecoder, negotiateVersion, SUPPORTED_VERSIONS, type StompVersion } from './stomp-versions.js';
 
+/** A frame handler's answer: it wrote (or will write) the frame's receipt itself. */
+const RECEIPTED: unique symbol = Symbol('receipted');
+type FrameHandler = (frame: StompFrame) => typeof RECEIPTED | void;
+
 type AckMode = 'auto' | 'client' | 'client-individual';
 
 interface Delivery {
@@ -196,6 +200,26 @@ export class BrokerConnection implements BrokerClient {
     }
   }
 
+  /** Each client frame's handler (after CONNECT); {@link RECEIPTED} when it answers the receipt itself. */
+  private readonly handlers: ReadonlyMap<string, FrameHandler> = new Map<string, FrameHandler>([
+    ['SEND', (frame) => (this.onSend(frame), RECEIPTED)],
+    ['SUBSCRIBE', (frame) => this.onSubscribe(frame)],
+    ['UNSUBSCRIBE', (frame) => this.onUnsubscribe(frame)],
+    ['ACK', (frame) => (this.onAck(frame, true), RECEIPTED)],
+    ['NACK', (frame) => (this.onAck(frame, false), RECEIPTED)],
+    ['BEGIN', (frame) => this.onBegin(frame)],
+    ['COMMIT', (frame) => (this.onCommit(frame), RECEIPTED)],
+    ['ABORT', (frame) => this.onAbort(frame)],
+    [
+      'DISCONNECT',
+      (frame) => {
+        this.receipt(frame);
+        this.end();
+        return RECEIPTED;
+      },
+    ],
+  ]);
+
   private onFrame(frame: StompFrame): void {
     if (this.closed || this.ending) return;
     try {
@@ -204,36 +228,10 @@ export class BrokerConnection implements BrokerClient {
         this.onConnect(frame);
         return;
       }
-      switch (frame.command) {
-        case 'SEND':
-          this.onSend(frame);
-          return;
-        case 'SUBSCRIBE':
-          this.onSubscribe(frame);
-          break;
-        case 'UNSUBSCRIBE':
-          this.onUnsubscribe(frame);
-          break;
-        case 'ACK':
-        case 'NACK':
-          this.onAck(frame, frame.command === 'ACK');
-          return;
-        case 'BEGIN':
-          this.onBegin(frame);
-          break;
-        case 'COMMIT':
-          this.onCommit(frame);
-          return;
-        case 'ABORT':
-          this.onAbort(frame);
-          break;
-        case 'DISCONNECT':
-          this.receipt(frame);
-          this.end();
-          return;
-        default:
-          throw new BrokerProtocolError(`${frame.command} is not a frame a client sends`, true);
-      }
+      const handle = this.handlers.get(frame.command);
+      if (!handle) throw new BrokerProtocolError(`${frame.command} is not a frame a client sends`, true);
+      // SEND, ACK/NACK and COMMIT answer their receipt themselves, once what they do is stored.
+      if (handle(frame) === RECEIPTED) return;
       this.receipt(frame);
     } catch (error) {
       this.fail(frame, error instanceof BrokerProtocolError ? error : new BrokerProtocolError(String(error)));
