@@ -5,6 +5,7 @@ import { decodePayload } from '../wire/payload-codec.js';
 import type { StompFrame } from '../stomp/frame.js';
 import { ActiveMQRequestTimeoutError, ActiveMQMessageTooLargeError } from '../errors/client-errors.js';
 import { REPLY_HEADER, ReplyKind } from '../wire/reply-protocol.js';
+import { ActiveMQError } from '../errors/activemq-error.js';
 
 interface PendingRequest {
   readonly pattern: string;
@@ -62,7 +63,6 @@ export class ReplyRouter {
     for (const correlationId of [...this.pending.keys()]) this.fail(correlationId, err);
   }
 
-  /** Hands a reply to its request; a reply nobody waits for any more is dropped. */
   /**
    * A reply over `maxBodyBytes`, its body read past and not kept: its request fails with a clear
    * error instead of the connection.
@@ -80,6 +80,7 @@ export class ReplyRouter {
     );
   }
 
+  /** Hands a reply to its request; a reply nobody waits for any more is dropped. */
   route(message: StompFrame): void {
     const correlationId = message.headers['correlation-id'] ?? '';
     const request = this.pending.get(correlationId);
@@ -100,7 +101,11 @@ export class ReplyRouter {
       case ReplyKind.End:
         return request.callback({ response: undefined, isDisposed: true });
       case ReplyKind.Error:
-        return request.callback({ err: value });
+        // Nest's observer tests `if (err)`: a falsy error (a handler that threw null, 0 or '') would
+        // pass as a value and leave the caller waiting for ever.
+        return request.callback({
+          err: value || new ActiveMQError(`the handler of '${request.pattern}' failed with ${JSON.stringify(value) ?? String(value)}`, { code: 'REMOTE_ERROR' }),
+        });
       default:
         return request.callback({ response: value, isDisposed: true });
     }

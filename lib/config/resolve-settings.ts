@@ -122,7 +122,9 @@ function checkKeys(settings: object, known: readonly string[], where: string): v
       suggestion,
       known,
       where,
-      suggestion ? undefined : `Its options are in docs/${where === 'ServerActiveMQ' ? 'server' : 'client'}.md, and every URI option under its canonical name in docs/configuration.md.`,
+      suggestion
+        ? undefined
+        : `Its options are in docs/${where === 'ServerActiveMQ' ? 'server' : 'client'}.md, and every URI option under its canonical name in docs/configuration.md.`,
     );
   }
 }

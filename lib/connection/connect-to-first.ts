@@ -36,7 +36,7 @@ export function brokerList(brokers: readonly StompConnectionOptions[]): string {
  * retrying cannot fix it.
  */
 export async function connectToFirst(brokers: readonly StompConnectionOptions[], policy: StartupPolicy = {}): Promise<StompConnection> {
-  if (brokers.length === 0) throw new StompError('no broker to connect to');
+  if (brokers.length === 0) throw new StompError('no broker to connect to', { code: 'NO_BROKER' });
   const retries = policy.retries ?? 0;
   let delay = policy.initialDelay ?? 100;
   let lastError: unknown;

@@ -550,7 +550,7 @@ function openSocket(options: StompConnectionOptions): Duplex {
 function ackHeaders(message: StompFrame, transaction: string | undefined): StompHeaders {
   const id = message.headers['ack'];
   if (id === undefined) {
-    throw new StompError(`this MESSAGE has no 'ack' header: its subscription acknowledges automatically`);
+    throw new StompError(`this MESSAGE has no 'ack' header: its subscription acknowledges automatically`, { code: 'NOT_ACKNOWLEDGEABLE' });
   }
   return transaction === undefined ? { id } : { id, transaction };
 }

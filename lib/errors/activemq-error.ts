@@ -14,13 +14,14 @@ export class ActiveMQError extends Error {
   }
 }
 
-/** `SendInDoubtError` → `SEND_IN_DOUBT`; `ActiveMQRequestTimeoutError` → `REQUEST_TIMEOUT`. */
+/**
+ * `SendInDoubtError` → `SEND_IN_DOUBT`; `ActiveMQRequestTimeoutError` → `REQUEST_TIMEOUT`; the
+ * base classes themselves, `ActiveMQError` and `StompError`, → `ACTIVEMQ` and `STOMP`.
+ */
 function codeOf(name: string): string {
-  return name
-    .replace(/^ActiveMQ(?=[A-Z])|^Stomp(?=[A-Z])/, '')
-    .replace(/Error$/, '')
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .toUpperCase();
+  const bare = name.replace(/Error$/, '');
+  const unprefixed = bare.replace(/^ActiveMQ(?=[A-Z])|^Stomp(?=[A-Z])/, '');
+  return unprefixed === 'ActiveMQ' ? 'ACTIVEMQ' : unprefixed.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }
 
 /**

@@ -99,15 +99,21 @@ export class AcknowledgedSender {
         this.window.fail([entry], error as Error);
         throw error;
       }
-      // Admitted and tracked, but its connection died under it. If `resend` already ran for a new
-      // connection without taking it, write it there now; otherwise the coming `resend` will.
-      const current = this.current;
-      if (unconfirmed.connection === connection && current && current !== connection && !current.isClosed) {
-        unconfirmed.connection = current;
-        delete message.headers['transaction'];
-        await this.write(unconfirmed).catch(() => undefined);
-      }
+      // Admitted and tracked, but its connection died under it.
+      await this.rehome(unconfirmed, connection);
     }
+  }
+
+  /**
+   * A send whose connection `lost` died before it was confirmed: if `resend` already ran for a
+   * new connection without taking it, it is written there now; otherwise the coming `resend` will.
+   */
+  private async rehome(unconfirmed: Unconfirmed, lost: StompConnection): Promise<void> {
+    const current = this.current;
+    if (unconfirmed.connection !== lost || !current || current === lost || current.isClosed) return;
+    unconfirmed.connection = current;
+    delete unconfirmed.message.headers['transaction'];
+    await this.write(unconfirmed).catch(() => undefined);
   }
 
   /**
@@ -177,7 +183,14 @@ export class AcknowledgedSender {
    * refusing the send) leaves them for `resend` when lost connections are re-established.
    */
   private settle(entries: readonly WindowEntry[], error: Error | undefined, connection?: StompConnection): void {
-    if (error && this.resendOnReconnect && connection?.isClosed && isConnectionLoss(error)) return;
+    if (error && this.resendOnReconnect && connection?.isClosed && isConnectionLoss(error)) {
+      // Kept for a re-send; one lost after `resend` ran (a receipt that never came) is written again now.
+      for (const entry of entries) {
+        const unconfirmed = this.unconfirmed.get(entry.seq);
+        if (unconfirmed) void this.rehome(unconfirmed, connection);
+      }
+      return;
+    }
     for (const entry of entries) this.unconfirmed.delete(entry.seq);
     if (error) this.window.fail(entries, error);
     else this.window.confirm(entries);

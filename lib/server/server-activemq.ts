@@ -1,19 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler, type WritePacket } from '@nestjs/microservices';
 import { lastValueFrom, type Observable } from 'rxjs';
-import { REPLY_HEADER, ReplyKind } from '../wire/reply-protocol.js';
 import { checkConsumerGroup, subscriptionOf } from '../wire/destinations.js';
 import { ActiveMQStatus, ActiveMQTransport, type ActiveMQEvents } from '../events/activemq.events.js';
 import type { ActiveMQServerMetrics } from '../observability/metrics.js';
 import { checkTracingOption, loadTracing, type MessageTracing } from '../observability/message-tracing.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../wire/serializers.js';
-import { decodePayload, encodePayload, PayloadDecodeError } from '../wire/payload-codec.js';
+import { decodePayload, PayloadDecodeError } from '../wire/payload-codec.js';
 import type { StompConnection } from '../connection/stomp-connection.js';
 import { ConnectionSupervisor, type SupervisedRole } from '../connection/supervisor.js';
 import { withTimeout } from '../internal/with-timeout.js';
 import { reconnectPolicyOf } from '../config/reconnect-policy.js';
 import { StompConnectionClosedError } from '../stomp/errors.js';
-import type { StompFrame, StompHeaders } from '../stomp/frame.js';
+import type { StompFrame } from '../stomp/frame.js';
 import { connectInProcess } from '../broker/index.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../config/resolve-settings.js';
 import { MESSAGE_ID_HEADER } from '../wire/headers.js';
@@ -23,6 +22,9 @@ import { describeFailure } from './failure-description.js';
 import { RecentMap } from './recent-map.js';
 import { checkAllowedReplyTo, ReplyDestinations } from './reply-destinations.js';
 import { MessageSettlement, type SettlementOutcome } from './settlement.js';
+import { RedeliveryAccounting } from './redelivery-accounting.js';
+import { errorToWire, Replier } from './replier.js';
+import { RunningMessages, type RunOutcome } from './running-messages.js';
 import { check } from '../internal/validation.js';
 
 /** Options of {@link ServerActiveMQ}. */
@@ -147,24 +149,20 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   private tracing: MessageTracing | undefined;
   private readonly concurrency: number;
   private readonly manualAck: boolean;
-  private readonly replySerializer: ActiveMQSerializer;
+  private readonly replier: Replier;
   private readonly bodyDeserializer: ActiveMQDeserializer;
   private readonly replyDestinations: ReplyDestinations;
-  private readonly brokerMaxRedeliveries: number | undefined;
+  /** What the log can say of a message's redeliveries (with `brokerMaxRedeliveries`). */
+  private readonly redeliveries: RedeliveryAccounting;
   /** The connection's life: start-up, reconnection, the move back to the primary, status, events. */
   private readonly supervisor: ConnectionSupervisor;
   /** Ids of handled messages (bounded by `dedupeWindow`). */
   private readonly handledIds: RecentMap<true>;
   private readonly dedupeWindow: number;
-  /**
-   * How each message running now will be settled, by `message-id` and by `nestjsMessageId` (with
-   * `dedupeWindow`): a delivery of it that arrives meanwhile waits for that, not for a second run.
-   */
-  private readonly running = new Map<string, Promise<SettlementOutcome | undefined>>();
+  /** The messages whose handler runs now: a delivery of one of them meanwhile waits for that run. */
+  private readonly running = new RunningMessages();
   /** Messages rejected unhandled (undecodable, oversize, refused reply-to): logged once, their redeliveries quietly. */
   private readonly poisonIds = new RecentMap<true>(MESSAGE_MEMORY);
-  /** Deliveries seen of each message, with `brokerMaxRedeliveries`; 0 when its first one was not seen here. */
-  private readonly deliveries = new RecentMap<number>(MESSAGE_MEMORY);
 
   /** With `blockOnAcknowledge`, each ACK/NACK waits for the broker's receipt, up to `callTimeout`. */
   private get blockOnAcknowledgeMs(): number {
@@ -187,9 +185,12 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     this.dedupeWindow = check.wholeNumber('dedupeWindow', options.dedupeWindow ?? 0, { min: 0 });
     this.handledIds = new RecentMap(this.dedupeWindow);
     // The broker's maximumRedeliveries.
-    this.brokerMaxRedeliveries = options.brokerMaxRedeliveries === undefined ? undefined : check.wholeNumber('brokerMaxRedeliveries', options.brokerMaxRedeliveries, { min: 0 });
+    const brokerMaxRedeliveries = options.brokerMaxRedeliveries === undefined ? undefined : check.wholeNumber('brokerMaxRedeliveries', options.brokerMaxRedeliveries, { min: 0 });
+    this.redeliveries = new RedeliveryAccounting(brokerMaxRedeliveries, MESSAGE_MEMORY);
     this.replyDestinations = new ReplyDestinations(checkAllowedReplyTo(options.allowedReplyTo));
-    this.replySerializer = options.serializer ?? bodyOnlySerializer;
+    this.replier = new Replier(options.serializer ?? bodyOnlySerializer, (request, replyTo, error) =>
+      this.logger.warn(`reply to ${replyTo} for message ${request.headers['message-id'] ?? ''} not delivered: ${errorMessage(error)}`),
+    );
     this.bodyDeserializer = options.deserializer ?? bodyAsIsDeserializer;
     if (options.consumerGroup !== undefined) checkConsumerGroup(options.consumerGroup);
     this.supervisor = new ConnectionSupervisor({
@@ -311,8 +312,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const redelivered = message.headers['redelivered'] === 'true';
     if (redelivered) this.counters.redelivered++;
     const messageId = message.headers['message-id'] ?? '(no message-id)';
-    const delivery: Delivery = { connection, consumer, message, messageId, count: this.countDelivery(message, redelivered) };
-    const first = oversize ? undefined : this.runOf(consumer.pattern, message);
+    const delivery: Delivery = { connection, consumer, message, messageId, count: this.redeliveries.count(message) };
+    const first = oversize ? undefined : this.running.runOf(consumer.pattern, message.headers['message-id'], this.dedupeIdOf(message));
     if (first) {
       this.holdRepeat(delivery, first);
       return;
@@ -343,15 +344,6 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     }
   }
 
-  /** The settlement promised by a run of the same message for `pattern` (same `message-id`, or same `nestjsMessageId` with `dedupeWindow`). */
-  private runOf(pattern: string, message: StompFrame): Promise<SettlementOutcome | undefined> | undefined {
-    for (const key of runKeys(pattern, message.headers['message-id'], this.dedupeIdOf(message))) {
-      const run = this.running.get(key);
-      if (run) return run;
-    }
-    return undefined;
-  }
-
   private dedupeIdOf(message: StompFrame): string | undefined {
     return this.dedupeWindow > 0 ? message.headers[MESSAGE_ID_HEADER] : undefined;
   }
@@ -363,7 +355,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
    * first delivery. The wait ends with the run, or with this delivery's own connection (the
    * broker then delivers it again); handlers have no time limit of their own.
    */
-  private holdRepeat(delivery: Delivery, first: Promise<SettlementOutcome | undefined>): void {
+  private holdRepeat(delivery: Delivery, first: Promise<RunOutcome>): void {
     const { connection, message, messageId } = delivery;
     this.logger.debug?.(`message ${messageId} is delivered again while its handler still runs: it waits for that run and is settled as that run was`);
     const lost = connection.closed.then((): typeof CONNECTION_LOST => CONNECTION_LOST);
@@ -379,17 +371,6 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     });
   }
 
-  /** Counts a delivery of `message` with `brokerMaxRedeliveries`; its number, or undefined when not known. */
-  private countDelivery(message: StompFrame, redelivered: boolean): number | undefined {
-    const id = message.headers['message-id'];
-    if (this.brokerMaxRedeliveries === undefined || id === undefined) return undefined;
-    const before = this.deliveries.get(id);
-    // First seen redelivered: its earlier deliveries went elsewhere (another consumer, before a restart).
-    const count = before === undefined ? (redelivered ? 0 : 1) : before === 0 ? 0 : before + 1;
-    this.deliveries.set(id, count);
-    return count === 0 ? undefined : count;
-  }
-
   private async handle(delivery: Delivery): Promise<void> {
     const { connection, consumer, message, messageId } = delivery;
     const pattern = consumer.pattern;
@@ -401,7 +382,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     if (!handler) {
       if (canReply) {
         this.logger.error(`no handler for '${pattern}'; message ${messageId} answered with an error`);
-        await this.reply(connection, message, replyTo, { err: NO_HANDLER });
+        await this.replier.reply(connection, message, replyTo, { err: NO_HANDLER });
         await this.settle(settlement, 'ack', true);
       } else {
         await this.rejectPoison(delivery, settlement, `no handler for '${pattern}'`, 'error');
@@ -426,7 +407,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     } catch (error) {
       // Never handled, never dropped: rejected towards the DLQ, and the requester told (once).
       const reason = error instanceof PayloadDecodeError ? error.reason : `its body could not be read: ${describeFailure(error)}`;
-      const answer = canReply ? () => this.reply(connection, message, replyTo, { err: errorToWire(error) }) : undefined;
+      const answer = canReply ? () => this.replier.reply(connection, message, replyTo, { err: errorToWire(error) }) : undefined;
       await this.rejectPoison(delivery, settlement, reason, 'error', answer);
       return;
     }
@@ -435,7 +416,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       : () => this.runEvent(handler, data, context, settlement, delivery);
     const tracing = this.tracing;
     const traced = tracing ? () => tracing.process(message.headers['destination'] ?? pattern, message.headers, run) : run;
-    const finished = this.markRunning(pattern, message, dedupeId);
+    const finished = this.running.start(pattern, message.headers['message-id'], dedupeId);
     try {
       const startHook = this.onProcessingStartHook as ((id: symbol, ctx: ActiveMQContext, done: () => Promise<void>) => unknown) | undefined;
       if (startHook) await startHook.call(this, this.transportId as symbol, context, traced);
@@ -444,18 +425,6 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       if (dedupeId !== undefined && settlement.outcome === 'ack') this.handledIds.set(`${pattern}\0${dedupeId}`, true);
       finished(settlement.outcome);
     }
-  }
-
-  /** Registers a run of `message` for `pattern`; the function returned ends it with its outcome. */
-  private markRunning(pattern: string, message: StompFrame, dedupeId: string | undefined): (outcome: SettlementOutcome | undefined) => void {
-    let resolve!: (outcome: SettlementOutcome | undefined) => void;
-    const promise = new Promise<SettlementOutcome | undefined>((r) => (resolve = r));
-    const keys = runKeys(pattern, message.headers['message-id'], dedupeId);
-    for (const key of keys) this.running.set(key, promise);
-    return (outcome) => {
-      for (const key of keys) if (this.running.get(key) === promise) this.running.delete(key);
-      resolve(outcome);
-    };
   }
 
   /**
@@ -471,7 +440,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const reason = `${size} over maxBodyBytes (${limit}): skipped, not kept (raise maxBodyBytes to take such messages)`;
     const replyTo = message.headers['reply-to'];
     const error = { name: 'ActiveMQMessageTooLargeError', code: 'MESSAGE_TOO_LARGE', message: `the request is over the server's maxBodyBytes (${limit})` };
-    const answer = replyTo !== undefined && this.replyDestinations.allows(replyTo) ? () => this.reply(connection, message, replyTo, { err: error }) : undefined;
+    const answer = replyTo !== undefined && this.replyDestinations.allows(replyTo) ? () => this.replier.reply(connection, message, replyTo, { err: error }) : undefined;
     await this.rejectPoison(delivery, new MessageSettlement(connection, message, this.blockOnAcknowledgeMs), reason, 'error', answer);
   }
 
@@ -485,40 +454,13 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const where = message.headers['destination'] ?? delivery.consumer.pattern;
     const known = message.headers['message-id'] !== undefined && this.poisonIds.has(messageId);
     if (known) {
-      this.logger.debug?.(`message ${messageId} on ${where} not handled again (${reason}); ${this.rejection(delivery)}`);
+      this.logger.debug?.(`message ${messageId} on ${where} not handled again (${reason}); ${this.redeliveries.rejection(delivery.message, delivery.count)}`);
     } else {
       if (message.headers['message-id'] !== undefined) this.poisonIds.set(messageId, true);
-      this.logger[level](`message ${messageId} on ${where} not handled: ${reason}; ${this.poisonRejection(delivery)}`);
+      this.logger[level](`message ${messageId} on ${where} not handled: ${reason}; ${this.redeliveries.poisonRejection(delivery.message, delivery.count)}`);
       await first?.();
     }
     await this.settle(settlement, 'nack', true);
-  }
-
-  /** How a message is rejected now, and what the broker does with it, as far as this server can tell. */
-  private rejection(delivery: Delivery): string {
-    const remaining = this.redeliveriesLeft(delivery);
-    const dlq = this.dlqOf(delivery.message);
-    if (remaining === undefined) return `rejected: the broker redelivers it, or past its maximumRedeliveries moves it to ${dlq}`;
-    if (remaining <= 0) return `rejected for the last time (delivery ${delivery.count!}, brokerMaxRedeliveries ${this.brokerMaxRedeliveries!}): the broker moves it to ${dlq}`;
-    return `rejected: the broker redelivers it (at most ${remaining} more time${remaining === 1 ? '' : 's'}), then moves it to ${dlq}`;
-  }
-
-  /** {@link rejection}, for the one line a poison message gets: what becomes of its redeliveries too. */
-  private poisonRejection(delivery: Delivery): string {
-    const remaining = this.redeliveriesLeft(delivery);
-    if (remaining !== undefined && remaining <= 0) return this.rejection(delivery);
-    const times = remaining === undefined ? '' : ` (at most ${remaining})`;
-    return `rejected, and its redeliveries${times} will be too, quietly (debug), until the broker moves it to ${this.dlqOf(delivery.message)}`;
-  }
-
-  private redeliveriesLeft(delivery: Delivery): number | undefined {
-    if (this.brokerMaxRedeliveries === undefined || delivery.count === undefined) return undefined;
-    return this.brokerMaxRedeliveries - (delivery.count - 1);
-  }
-
-  /** ActiveMQ dead-letters a non-persistent message only when its dead-letter strategy says `processNonPersistent`. */
-  private dlqOf(message: StompFrame): string {
-    return message.headers['persistent'] === 'true' ? 'its DLQ' : 'its DLQ (a non-persistent message only with processNonPersistent; else it is dropped)';
   }
 
   private async runEvent(handler: MessageHandler, data: unknown, context: ActiveMQContext, settlement: MessageSettlement, delivery: Delivery): Promise<void> {
@@ -527,7 +469,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     } catch (error) {
       this.counters.handlerFailures++;
-      const fate = this.manualAck ? `not settled by the server (ackMode 'manual')` : this.rejection(delivery);
+      const fate = this.manualAck ? `not settled by the server (ackMode 'manual')` : this.redeliveries.rejection(delivery.message, delivery.count);
       this.logger.error(`handler for '${context.getPattern()}' failed on message ${delivery.messageId}: ${describeFailure(error)}; ${fate}`);
       await this.settle(settlement, 'nack');
       return;
@@ -551,7 +493,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       response$ = this.transformToObservable(await handler(data, context)) as Observable<unknown>;
     } catch (error) {
       this.counters.handlerFailures++;
-      await this.reply(connection, message, replyTo, { err: error });
+      await this.replier.reply(connection, message, replyTo, { err: error });
       await this.settle(settlement, 'ack');
       this.onProcessingEndHook?.(this.transportId!, context);
       return;
@@ -562,48 +504,12 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
         if (finished) return;
         if (packet.err !== undefined || packet.isDisposed) finished = true;
         if (packet.err !== undefined) this.counters.handlerFailures++;
-        await this.reply(connection, message, replyTo, packet);
+        await this.replier.reply(connection, message, replyTo, packet);
         if (finished) resolve();
       });
     });
     await this.settle(settlement, 'ack');
     this.onProcessingEndHook?.(this.transportId!, context);
-  }
-
-  /**
-   * Sends one reply packet and waits for its receipt, so that a reply to a vanished temporary
-   * queue fails alone (ActiveMQ answers an ERROR) and not the connection. The request's ACK waits
-   * for it too: then the broker always has something of ours to answer, which matters on a broker
-   * that keeps Nagle's algorithm on (ActiveMQ's default): measured, not waiting left each reply
-   * stalled by the 40 ms delayed-ACK timer.
-   */
-  private async reply(connection: StompConnection, request: StompFrame, replyTo: string, packet: WritePacket): Promise<void> {
-    let kind: ReplyKind;
-    let value: unknown;
-    if (packet.err !== undefined) {
-      kind = ReplyKind.Error;
-      value = errorToWire(packet.err);
-    } else if (packet.isDisposed) {
-      kind = packet.response === undefined ? ReplyKind.End : ReplyKind.Last;
-      value = packet.response;
-    } else {
-      kind = ReplyKind.Next;
-      value = packet.response;
-    }
-    try {
-      const encoded = encodePayload(this.replySerializer.serialize({ pattern: replyTo, data: value }));
-      const headers: StompHeaders = { ...encoded.headers, persistent: 'false', [REPLY_HEADER]: kind };
-      const correlationId = request.headers['correlation-id'];
-      if (correlationId !== undefined) headers['correlation-id'] = correlationId;
-      // No timer of its own: a connection that dies rejects it.
-      await connection.send(replyTo, headers, encoded.body, { receipt: true });
-    } catch (error) {
-      this.notDelivered(request, replyTo, error);
-    }
-  }
-
-  private notDelivered(request: StompFrame, replyTo: string, error: unknown): void {
-    this.logger.warn(`reply to ${replyTo} for message ${request.headers['message-id'] ?? ''} not delivered: ${errorMessage(error)}`);
   }
 
   /**
@@ -623,25 +529,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   }
 }
 
-/**
- * Keys of a run in `running`: per pattern, as a message of a topic can reach two patterns' handlers
- * (wildcards) under one `message-id`, and each must run.
- */
-function runKeys(pattern: string, messageId: string | undefined, dedupeId: string | undefined): string[] {
-  const keys: string[] = [];
-  if (messageId !== undefined) keys.push(`${pattern}\0id:${messageId}`);
-  if (dedupeId !== undefined) keys.push(`${pattern}\0dedupe:${dedupeId}`);
-  return keys;
-}
-
 function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (typeof error === 'object' && error !== null && 'message' in error) return String(error.message);
   return String(error);
-}
-
-/** Errors cross the wire as JSON: an Error keeps its message, name and own fields. */
-function errorToWire(error: unknown): unknown {
-  if (error instanceof Error) return { ...error, name: error.name, message: error.message };
-  return error;
 }

@@ -128,10 +128,13 @@ export class BrokerCore {
     if (Object.hasOwn(headers, '')) throw new BrokerProtocolError(`SEND has a header with an empty name (':${headers['']!.slice(0, 64)}'), which no MESSAGE can carry: refused`);
     const replyTo = headers['reply-to'];
     if (replyTo?.startsWith('/temp-queue/')) headers['reply-to'] = `/remote-temp-queue/${this.tempName(connection, replyTo)}`;
-    const priority = frame.headers['priority'] === undefined ? 4 : Number(frame.headers['priority']);
-    if (!Number.isInteger(priority) || priority < 0 || priority > 9) throw new BrokerProtocolError(`priority '${frame.headers['priority']}' is not 0–9`);
-    const expires = frame.headers['expires'] === undefined ? 0 : Number(frame.headers['expires']);
-    if (!Number.isFinite(expires) || expires < 0) throw new BrokerProtocolError(`expires '${frame.headers['expires']}' is not a time in ms`);
+    // Digits only: `Number()` would take '', ' 7 ' and '0x9' as numbers.
+    const priorityText = frame.headers['priority'];
+    if (priorityText !== undefined && !(/^[0-9]{1,3}$/.test(priorityText) && Number(priorityText) <= 9)) throw new BrokerProtocolError(`priority '${priorityText}' is not 0–9`);
+    const priority = priorityText === undefined ? 4 : Number(priorityText);
+    const expiresText = frame.headers['expires'];
+    if (expiresText !== undefined && !/^[0-9]{1,16}$/.test(expiresText)) throw new BrokerProtocolError(`expires '${expiresText}' is not a time in ms`);
+    const expires = expiresText === undefined ? 0 : Number(expiresText);
     let size = frame.body.length + 64;
     for (const name in headers) size += name.length + headers[name]!.length + 2;
     return {

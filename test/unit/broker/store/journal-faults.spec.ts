@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Journal, readSegment, type JournalBatch, type JournalRecoveryReport, type StoredMessage } from '../../../lib/broker/store/journal.js';
+import { Journal, readSegment, type JournalBatch, type JournalRecoveryReport, type StoredMessage } from '../../../../lib/broker/store/journal.js';
 
 /**
  * Journal fault injection (issue 13): a random workload (adds, removes, delivery count updates,

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Journal, type StoredMessage } from '../../../lib/broker/store/journal.js';
+import { Journal, type StoredMessage } from '../../../../lib/broker/store/journal.js';
 
 const dirs: string[] = [];
 

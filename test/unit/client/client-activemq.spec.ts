@@ -1,10 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
-import { ServerActiveMQ } from '../../../lib/server/server-activemq.js';
 import { InvalidUriError, InvalidUriParameterError, UnknownUriParameterError } from '../../../lib/config/errors.js';
 
-/** Options are checked when a client or server is built, before anything connects. */
-describe('client and server options', () => {
+/** Options are checked when a client is built, before anything connects. */
+describe('ClientActiveMQ options', () => {
   it.each([
     [{ requestTimeout: 0 }, /requestTimeout must be a positive whole number/],
     [{ confirmationWindowSize: 1000, confirmationStrategy: 'sometimes' as never }, /confirmationStrategy must be 'transaction' or 'receipt'/],
@@ -24,14 +23,5 @@ describe('client and server options', () => {
     ['failover:(vm://a,stomp://b:1)', InvalidUriError],
   ])('ClientActiveMQ refuses the URI %s', (uri, type) => {
     expect(() => new ClientActiveMQ({ uri })).toThrow(type);
-  });
-
-  it.each([
-    [{ dedupeWindow: -1 }, /dedupeWindow must be a whole number >= 0/],
-    [{ prefetch: 0 }, /prefetch must be a whole number >= 1/],
-    [{ tracing: 'on' } as never, /tracing must be true or false, got "on"/],
-    [{ consumerGroup: 'a b' }, /consumerGroup 'a b'/],
-  ])('ServerActiveMQ refuses %j', (options, message) => {
-    expect(() => new ServerActiveMQ(options)).toThrow(message);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { DataDirError, Journal, readSegment, type StoredMessage } from '../../../lib/broker/store/journal.js';
+import { DataDirError, Journal, readSegment, type StoredMessage } from '../../../../lib/broker/store/journal.js';
 
 const dirs: string[] = [];
 
