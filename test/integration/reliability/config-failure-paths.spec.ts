@@ -137,9 +137,7 @@ describe('#14 unknown parameters and options: one short, named message', () => {
     expect(() => new ClientActiveMQ({ 'jms.useAsyncSend': true } as never)).toThrow(
       `unknown option 'jms.useAsyncSend' of ClientActiveMQ options; did you mean 'useAsyncSend'? ('jms.useAsyncSend' is how a URI spells it; in code its name is 'useAsyncSend')`,
     );
-    expect(() => new ClientActiveMQ({ zzzzzzzzzzzz: 1 } as never)).toThrow(
-      /^unknown option 'zzzzzzzzzzzz' of ClientActiveMQ options\. Its options are in docs\/client\.md/,
-    );
+    expect(() => new ClientActiveMQ({ zzzzzzzzzzzz: 1 } as never)).toThrow(/^unknown option 'zzzzzzzzzzzz' of ClientActiveMQ options\. Its options are in docs\/client\.md/);
     // Code that caught UnknownUriParameterError for these still does.
     expect(client).toBeInstanceOf(UnknownUriParameterError);
   });
