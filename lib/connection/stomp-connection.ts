@@ -126,7 +126,7 @@ export interface StompConnection {
  * One STOMP 1.2 connection to a broker: CONNECT, heart-beats both ways, receipts, subscriptions,
  * transactions and DISCONNECT. It knows nothing of Nest.
  *
- * Frames written in one turn of the event loop go out in one `writev` (a {@link FrameWriter}:
+ * Frames written in one turn of the event loop go out in one `writev` (a `FrameWriter`:
  * Nest's replies, scheduled with `process.nextTick`, still join the batch), and a send that finds
  * the socket's buffer full waits for `drain`.
  */

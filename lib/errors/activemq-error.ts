@@ -7,6 +7,12 @@ export class ActiveMQError extends Error {
   /** A stable identifier of the failure, e.g. `REQUEST_TIMEOUT`, or a network code such as `ECONNREFUSED`. */
   readonly code: string;
 
+  /**
+   * Builds the error; `name` is the class's name, and `code` is derived from it unless given.
+   *
+   * @param message What went wrong, and what to do about it.
+   * @param options `cause`: the underlying error; `code`: a code other than the one the class's name gives.
+   */
   constructor(message: string, options?: { cause?: unknown; code?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
@@ -29,8 +35,13 @@ function codeOf(name: string): string {
  * names the option and what it accepts; `option` is its name.
  */
 export class InvalidOptionError extends ActiveMQError {
+  /**
+   * Names the option and says what it takes.
+   *
+   * @param option The option's (or argument's) name.
+   * @param message What is wrong, with the value given.
+   */
   constructor(
-    /** The option's (or argument's) name. */
     readonly option: string,
     message: string,
   ) {

@@ -19,7 +19,7 @@ const NONE: readonly [number, number] = Object.freeze([0, 0] as const);
  * The two numbers of a `heart-beat` header (STOMP 1.2 "Heart-beating": `heart-beat:<x>,<y>`, two
  * whole numbers of ms). A missing header means `0,0`; anything that is not two whole numbers
  * (signs, fractions, a third value, text) gives `undefined`, for the caller to refuse or ignore.
- * Values past {@link MAX_HEARTBEAT_MS} are returned as they are: what to do with them is the
+ * Values past `MAX_HEARTBEAT_MS` are returned as they are: what to do with them is the
  * caller's policy.
  */
 export function parseHeartbeatHeader(header: string | undefined): readonly [number, number] | undefined {
