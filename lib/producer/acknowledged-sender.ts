@@ -5,6 +5,7 @@ import { StompBrokerError } from '../stomp/errors.js';
 import type { MessageIds } from '../wire/headers.js';
 import { SendInDoubtError } from './errors.js';
 import type { ConfirmationWindow, WindowEntry } from './confirmation-window.js';
+import { messageBytes } from '../stomp/frame.js';
 
 /**
  * How windowed sends get their confirmations:
@@ -50,9 +51,7 @@ export function isConnectionLoss(error: unknown): boolean {
 
 /** Estimated bytes a message takes in the window: its body and headers, as Artemis counts a packet. */
 export function windowBytes(message: OutgoingMessage): number {
-  let bytes = typeof message.body === 'string' ? Buffer.byteLength(message.body) : message.body.length;
-  for (const name in message.headers) bytes += name.length + message.headers[name]!.length + 2;
-  return bytes + 24;
+  return messageBytes(message.headers, message.body) + 24;
 }
 
 /** Sends in the acknowledgement window (SendMode.AsyncAcknowledged). */

@@ -55,3 +55,15 @@ export const DEFAULT_STOMP_LIMITS: StompLimits = Object.freeze({
   maxHeaderLineBytes: 10 * 1024,
   maxBodyBytes: 100 * 1024 * 1024,
 });
+
+/**
+ * Bytes a message's body and headers take, as both sides account for messages in memory (the
+ * client's confirmation window, the broker's memory limit): UTF-8 body bytes, and each header's
+ * name and value with their two separators. Header lengths are counted in UTF-16 code units, not
+ * encoded: an estimate, cheap on the hot path. The caller adds its own fixed overhead per message.
+ */
+export function messageBytes(headers: Readonly<StompHeaders>, body: Buffer | string): number {
+  let bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  for (const name in headers) bytes += name.length + headers[name]!.length + 2;
+  return bytes;
+}

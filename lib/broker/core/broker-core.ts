@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { StompFrame, StompHeaders } from '../../stomp/frame.js';
+import { messageBytes, type StompFrame, type StompHeaders } from '../../stomp/frame.js';
 import { BrokerProtocolError, type BrokerClient, type CoreSubscription } from './contracts.js';
 import type { Journal, StoredMessage } from '../store/journal.js';
 import { Queue, type BrokerMessage } from './queue.js';
@@ -135,8 +135,7 @@ export class BrokerCore {
     const expiresText = frame.headers['expires'];
     if (expiresText !== undefined && !/^[0-9]{1,16}$/.test(expiresText)) throw new BrokerProtocolError(`expires '${expiresText}' is not a time in ms`);
     const expires = expiresText === undefined ? 0 : Number(expiresText);
-    let size = frame.body.length + 64;
-    for (const name in headers) size += name.length + headers[name]!.length + 2;
+    const size = messageBytes(headers, frame.body) + 64;
     return {
       id: this.nextId++,
       destination,
