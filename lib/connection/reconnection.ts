@@ -83,8 +83,8 @@ export async function reconnect(
   const where = brokerList(brokers);
   throw new BrokerUnreachableError(
     cancelled()
-      ? `reconnection to ${where} stopped: the client is closing`
-      : `gave up reconnecting to ${where} after ${policy.maxAttempts} attempts: ${(lastError as Error | undefined)?.message ?? ''}`,
+      ? `reconnection to ${where} stopped: closing`
+      : `gave up reconnecting to ${where} after ${policy.maxAttempts} attempt${policy.maxAttempts === 1 ? '' : 's'}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
     { cause: lastError },
   );
 }

@@ -101,7 +101,8 @@ function networkCode(cause: unknown): string | undefined {
   // Read by shape, not `instanceof Error`: Node's socket errors may come from another realm (vm, jest).
   if (cause instanceof StompError || typeof cause !== 'object' || cause === null) return undefined;
   const code = (cause as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
+  // Only a system error's code: an error of this package's own (BROKER_STOPPED, …) is not one.
+  return typeof code === 'string' && NETWORK_CODE.test(code) ? code : undefined;
 }
 
 /** The broker stayed silent past the negotiated heart-beat window; the connection was closed. */

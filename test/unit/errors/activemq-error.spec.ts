@@ -102,6 +102,10 @@ describe('network codes on closed-connection errors', () => {
     expect(new StompConnectionClosedError('lost', { cause: new StompTimeoutError('slow') }).code).toBe('CONNECTION_CLOSED');
     expect(new StompConnectionClosedError('lost', { cause: 'a string' }).code).toBe('CONNECTION_CLOSED');
     expect(new StompConnectionClosedError('lost', { cause: { code: 42 } }).code).toBe('CONNECTION_CLOSED');
+    // This package's own codes are not network codes, whatever error carries them.
+    expect(new StompConnectionClosedError('lost', { cause: new InvalidOptionError('o', 'bad') }).code).toBe('CONNECTION_CLOSED');
+    expect(new BrokerUnreachableError('down', { cause: Object.assign(new Error('stopped'), { code: 'BROKER_STOPPED' }) }).code).toBe('BROKER_UNREACHABLE');
+    expect(new BrokerUnreachableError('down', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) }).code).toBe('ECONNREFUSED');
   });
 
   it('a heart-beat timeout wrapped by an unreachable-broker error is not a network code', () => {
