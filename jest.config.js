@@ -7,6 +7,14 @@ const base = {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
 };
 
+/**
+ * The brokers besides Classic 5.17 and the embedded one whose projects run. Artemis is not in the
+ * default run yet: its suites do not all pass (docs/brokers.md says what is left); run it with
+ * NESTJS_ACTIVEMQ_MATRIX=activemq6,artemis npm test.
+ */
+const DEFAULT_MATRIX = 'activemq6';
+const MATRIX = (process.env.NESTJS_ACTIVEMQ_MATRIX ?? DEFAULT_MATRIX).split(',').filter((name) => name === 'activemq6' || name === 'artemis');
+
 export default {
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
@@ -14,6 +22,15 @@ export default {
   projects: [
     // Everything, against the real ActiveMQ the global setup starts.
     { ...base, displayName: 'activemq', testMatch: ['<rootDir>/test/**/*.spec.ts'] },
+    // The integration suites again, against ActiveMQ Classic 6 and Apache ActiveMQ Artemis
+    // (NESTJS_ACTIVEMQ_MATRIX names which; test/support/global-setup.mjs starts each broker).
+    ...MATRIX.map((name) => ({
+      ...base,
+      displayName: name,
+      testMatch: ['<rootDir>/test/integration/**/*.spec.ts', '<rootDir>/test/e2e/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/embedded/'],
+      setupFilesAfterEnv: [`<rootDir>/test/support/${name}-setup.ts`],
+    })),
     // The transport's integration suite again, against the embedded broker.
     {
       ...base,

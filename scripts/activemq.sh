@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Starts, stops and kills a real ActiveMQ Classic (Debian's `activemq` package) for tests and
-# benchmarks, with the project's own configuration (scripts/activemq/activemq.xml.in).
+# Starts, stops and kills a real ActiveMQ Classic for tests and benchmarks, with the project's own
+# configuration (scripts/activemq/activemq.xml.in): 5.17 from Debian's `activemq` package, or
+# with ACTIVEMQ_VERSION=6 the 6.x broker from its jars on Maven Central (fetched with `mvn`, no
+# root needed; scripts/activemq/classic6-pom.xml says which).
 #
 #   scripts/activemq.sh start   [DIR]   start a broker in DIR (created; ports chosen free) and wait until it listens
 #   scripts/activemq.sh restart [DIR]   start again on the same ports and the same KahaDB (after stop or kill)
@@ -17,8 +19,9 @@
 #   ACTIVEMQ_SSL=on                     also open a stomp+ssl connector with a certificate made here (DIR/tls/)
 #   ACTIVEMQ_MAX_REDELIVERIES           redeliveries of a NACKed message before the DLQ (default 2)
 #   ACTIVEMQ_HEAP                       JVM heap (default 512m)
+#   ACTIVEMQ_VERSION                    5 (default: Debian's 5.17) or 6 (Classic 6 from Maven Central)
 # After `start`, DIR/broker.env holds STOMP_PORT, OPENWIRE_PORT, SSL_PORT, ACTIVEMQ_USER,
-# ACTIVEMQ_PASSWORD, CA_FILE and the broker's PID, in shell syntax.
+# ACTIVEMQ_PASSWORD, CA_FILE, CLASSIC_MAJOR and the broker's PID, in shell syntax.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,21 +30,9 @@ dir=${2:-${ACTIVEMQ_INSTANCE:-${TMPDIR:-/tmp}/nestjs-activemq-broker}}
 home=${ACTIVEMQ_HOME:-/usr/share/activemq}
 jar="$home/bin/activemq.jar"
 
-die() { echo "activemq.sh: $*" >&2; exit 1; }
-
-free_port() {
-  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
-}
-
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
-
-read_env() {
-  [ -f "$dir/broker.env" ] || die "no broker in $dir (run: $0 start $dir)"
-  # shellcheck disable=SC1091
-  . "$dir/broker.env"
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+name=activemq.sh
+# shellcheck source=lib/broker-common.sh
+. "$here/lib/broker-common.sh"
 
 write_config() {
   local user=${ACTIVEMQ_USER:-app} password=${ACTIVEMQ_PASSWORD:-app-secret}
@@ -52,13 +43,7 @@ write_config() {
     user="" password=""
   fi
   if [ "${ACTIVEMQ_SSL:-off}" = on ]; then
-    command -v keytool >/dev/null || die "keytool not found: install a JRE (apt-get install -y default-jre-headless)"
-    mkdir -p "$dir/tls"
-    rm -f "$dir/tls/broker.p12" "$dir/tls/ca.pem"
-    keytool -genkeypair -alias broker -keyalg RSA -keysize 2048 -validity 30 \
-      -dname "CN=localhost" -ext "SAN=dns:localhost,ip:127.0.0.1" \
-      -storetype PKCS12 -keystore "$dir/tls/broker.p12" -storepass changeit -keypass changeit >/dev/null 2>&1
-    keytool -exportcert -rfc -alias broker -keystore "$dir/tls/broker.p12" -storepass changeit -file "$dir/tls/ca.pem" >/dev/null 2>&1
+    make_tls_cert
     ssl_port=$(free_port)
     ca_file="$dir/tls/ca.pem"
     ssl_context="<sslContext><sslContext keyStore=\"file:$dir/tls/broker.p12\" keyStorePassword=\"changeit\" keyStoreType=\"PKCS12\"/></sslContext>"
@@ -76,6 +61,7 @@ write_config() {
       -e "s|@SSL_CONNECTOR@|$ssl_connector|" \
       "$here/activemq/activemq.xml.in" > "$dir/conf/activemq.xml"
   cp "$here/activemq/log4j.properties" "$dir/conf/log4j.properties"
+  cp "$here/activemq/log4j2.properties" "$dir/conf/log4j2.properties"
   cat > "$dir/broker.env" <<ENV
 STOMP_PORT=$stomp_port
 OPENWIRE_PORT=$openwire_port
@@ -83,90 +69,51 @@ SSL_PORT=$ssl_port
 ACTIVEMQ_USER=$user
 ACTIVEMQ_PASSWORD=$password
 CA_FILE=$ca_file
+CLASSIC_MAJOR=${ACTIVEMQ_VERSION:-5}
 PID=
 ENV
 }
 
-launch() {
-  read_env
-  if pid_alive "$PID"; then die "a broker already runs in $dir (pid $PID)"; fi
-  [ -f "$jar" ] || die "$jar not found: install Debian's ActiveMQ (apt-get install -y activemq)"
+# classic6_classpath: the Classic 6 jars, copied once from Maven's cache into a cache directory of ours.
+classic6_classpath() {
+  local version
+  version=$(sed -n 's:.*<activemq.version>\(.*\)</activemq.version>.*:\1:p' "$here/activemq/classic6-pom.xml")
+  local lib="${NESTJS_ACTIVEMQ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestjs-activemq}/activemq-classic-$version/lib"
+  if [ ! -f "$lib/.complete" ]; then
+    command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install -y maven); it fetches ActiveMQ Classic 6 from Maven Central"
+    rm -rf "$lib"
+    mvn -q -B -f "$here/activemq/classic6-pom.xml" dependency:copy-dependencies -DoutputDirectory="$lib" >&2 \
+      || die "could not fetch ActiveMQ Classic $version from Maven Central"
+    touch "$lib/.complete"
+  fi
+  echo "$lib"
+}
+
+# broker_process: the command that runs the broker, and its ports. The version is the one the
+# broker was started with (broker.env), so that a restart keeps its store's format.
+broker_process() {
   command -v java >/dev/null || die "java not found: install a JRE (apt-get install -y default-jre-headless)"
-  setsid java "-Xmx${ACTIVEMQ_HEAP:-512m}" \
-    -Dactivemq.home="$home" -Dactivemq.base="$dir" -Dactivemq.conf="$dir/conf" -Dactivemq.data="$dir/data" \
-    -Dlog4j.configuration="file:$dir/conf/log4j.properties" \
-    -jar "$jar" start "xbean:file:$dir/conf/activemq.xml" >>"$dir/broker.log" 2>&1 </dev/null &
-  local pid=$!
-  sed -i "s/^PID=.*/PID=$pid/" "$dir/broker.env"
-  local deadline=$((SECONDS + ${ACTIVEMQ_START_TIMEOUT:-90}))
-  until port_open "$STOMP_PORT" && port_open "$OPENWIRE_PORT" && { [ -z "$SSL_PORT" ] || port_open "$SSL_PORT"; }; do
-    if ! pid_alive "$pid"; then
-      tail -n 40 "$dir/broker.log" >&2 || true
-      die "the broker exited during start-up (log: $dir/broker.log)"
-    fi
-    if [ $SECONDS -ge $deadline ]; then
-      tail -n 40 "$dir/broker.log" >&2 || true
-      kill -9 "$pid" 2>/dev/null || true
-      die "the broker did not listen on 127.0.0.1:$STOMP_PORT within ${ACTIVEMQ_START_TIMEOUT:-90}s (log: $dir/broker.log)"
-    fi
-    sleep 0.2
-  done
-  echo "$dir"
+  if [ "${CLASSIC_MAJOR:-5}" = 6 ]; then
+    local lib
+    lib=$(classic6_classpath)
+    BROKER_CMD=(java "-Xmx${ACTIVEMQ_HEAP:-512m}" -cp "$lib/*" -Dlog4j2.configurationFile="$dir/conf/log4j2.properties"
+      "$here/activemq/Launcher.java" "xbean:file:$dir/conf/activemq.xml")
+  else
+    [ -f "$jar" ] || die "$jar not found: install Debian's ActiveMQ (apt-get install -y activemq)"
+    BROKER_CMD=(java "-Xmx${ACTIVEMQ_HEAP:-512m}"
+      -Dactivemq.home="$home" -Dactivemq.base="$dir" -Dactivemq.conf="$dir/conf" -Dactivemq.data="$dir/data"
+      -Dlog4j.configuration="file:$dir/conf/log4j.properties" -jar "$jar" start "xbean:file:$dir/conf/activemq.xml")
+  fi
+  BROKER_PORTS=("$STOMP_PORT" "$OPENWIRE_PORT")
+  start_timeout=${ACTIVEMQ_START_TIMEOUT:-90}
 }
 
-wait_exit() {
-  local pid=$1 limit=$2 deadline=$((SECONDS + $2))
-  while pid_alive "$pid"; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.1
-  done
+prepare_start() {
+  rm -rf "$dir/data"
+  write_config
 }
 
-case "$cmd" in
-  start)
-    if [ -f "$dir/broker.env" ]; then
-      read_env
-      if pid_alive "$PID"; then die "a broker already runs in $dir (pid $PID)"; fi
-    fi
-    rm -rf "$dir/data"
-    mkdir -p "$dir"
-    : > "$dir/broker.log"
-    write_config
-    launch
-    ;;
-  restart)
-    launch
-    ;;
-  stop)
-    read_env
-    if pid_alive "$PID"; then
-      kill -TERM "$PID"
-      wait_exit "$PID" 30 || { kill -9 "$PID" 2>/dev/null || true; wait_exit "$PID" 10 || true; }
-    fi
-    ;;
-  kill)
-    read_env
-    if pid_alive "$PID"; then kill -9 "$PID"; wait_exit "$PID" 10 || die "pid $PID survived kill -9"; fi
-    ;;
-  status)
-    read_env
-    cat "$dir/broker.env"
-    if pid_alive "$PID"; then echo "running"; else echo "stopped"; exit 3; fi
-    ;;
-  url)
-    read_env
-    if [ -n "$ACTIVEMQ_USER" ]; then
-      echo "stomp://$(node -p 'encodeURIComponent(process.argv[1])' "$ACTIVEMQ_USER"):$(node -p 'encodeURIComponent(process.argv[1])' "$ACTIVEMQ_PASSWORD")@127.0.0.1:$STOMP_PORT"
-    else
-      echo "stomp://127.0.0.1:$STOMP_PORT"
-    fi
-    ;;
-  clean)
-    if [ -f "$dir/broker.env" ]; then "$0" stop "$dir"; fi
-    rm -rf "$dir"
-    ;;
-  *)
-    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
-    exit 2
-    ;;
-esac
+broker_url() { stomp_url "$ACTIVEMQ_USER" "$ACTIVEMQ_PASSWORD" "$STOMP_PORT"; }
+
+usage_lines=2,27p
+run_command "$cmd"

@@ -30,6 +30,7 @@ import { StompTimeoutError } from '../stomp/errors.js';
 import { buildOutgoingMessage, recordOptionsOf, type OutgoingMessage } from '../producer/outgoing-message.js';
 import { ReplyRouter } from './reply-router.js';
 import { check } from '../internal/validation.js';
+import { BrokerDialect } from '../wire/broker-dialect.js';
 
 /** Options of {@link ClientActiveMQ}: the connection settings, and how messages are sent. */
 export interface ActiveMQClientOptions extends ActiveMQConnectionSettings {
@@ -67,8 +68,8 @@ const CLIENT_KEYS = ['durable', 'requestTimeout', 'serializer', 'deserializer', 
 export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private readonly logger = new Logger(ClientActiveMQ.name);
   private readonly settings: ResolvedSettings;
-  /** Connection-scoped on ActiveMQ: each connection gets its own queue under this name. */
-  private readonly replyTo = '/temp-queue/nestjs-replies';
+  /** Each connection's reply queue: a temporary queue on Classic, a queue of its own on Artemis (see `BrokerDialect`). */
+  private readonly replyQueues = new WeakMap<StompConnection, { readonly subscribeTo: string; readonly replyTo: string }>();
   private readonly requestTimeout: number;
   private readonly outcomes = new Subject<SendOutcome>();
   /** The options object's say on send modes, for `resolveSendMode` (built once: this is the hot path). */
@@ -294,7 +295,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     const headers: StompHeaders = {
       expires: String(Date.now() + timeout),
       ...message.headers,
-      'reply-to': this.replyTo,
+      'reply-to': this.replyQueues.get(connection)!.replyTo,
       'correlation-id': correlationId,
     };
     endSpan = this.tracing?.startSend(message.destination, headers, 'request');
@@ -509,7 +510,12 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
    * reconnection the tracked fire-and-forget sends); new sends wait for the supervisor meanwhile.
    */
   private async prepare(connection: StompConnection, reason: PreparationReason): Promise<void> {
-    await connection.subscribe(this.replyTo, (reply) => this.replies.route(reply), {
+    // CONNECTED named the broker: how it reads destinations, and where this connection's replies go.
+    const dialect = BrokerDialect.of(connection.server);
+    connection.routing = dialect;
+    const replyQueue = dialect.newReplyQueue();
+    this.replyQueues.set(connection, replyQueue);
+    await connection.subscribe(replyQueue.subscribeTo, (reply) => this.replies.route(reply), {
       onOversize: (reply) => this.replies.tooLarge(reply, this.frameLimits.maxBodyBytes),
     });
     const resent = (await this.acknowledged?.resend(connection)) ?? 0;

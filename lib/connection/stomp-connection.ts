@@ -61,6 +61,14 @@ export interface StompConnectionOptions {
   readonly limits?: Partial<StompLimits>;
 }
 
+/** How a broker reads destinations: what `StompConnection.routing` applies (the wire room's `BrokerDialect` is one). */
+export interface DestinationRouting {
+  /** Addresses a SEND's headers in place. */
+  route(headers: StompHeaders): void;
+  /** The SUBSCRIBE destination and headers for a destination and the subscriber's headers. */
+  subscription(destination: string, headers: StompHeaders): { destination: string; headers: StompHeaders };
+}
+
 /** The broker's address for messages and logs: `host:port` (`[v6]:port`), or `vm://name` for an in-process stream. */
 export function brokerAddress(options: Pick<StompConnectionOptions, 'host' | 'port' | 'stream'>): string {
   if (options.stream) return `vm://${options.host}`;
@@ -135,6 +143,12 @@ export class StompConnection extends EventEmitter {
   readonly broker: string;
   /** CONNECTED's `server` header. */
   server = '';
+  /**
+   * How the broker reads destinations, set by the transport once CONNECTED has named the broker
+   * (its `BrokerDialect`): applied to the headers of every SEND and to every SUBSCRIBE. Without
+   * it, destinations are written as given.
+   */
+  routing: DestinationRouting | undefined;
   /** CONNECTED's `session` header. */
   session = '';
   /** The heart-beat intervals agreed with the broker. */
@@ -232,7 +246,8 @@ export class StompConnection extends EventEmitter {
     this.subscriptions.set(id, handler);
     if (options.onOversize) this.oversizeHandlers.set(id, options.onOversize);
     try {
-      await this.request('SUBSCRIBE', { ...options.headers, id, destination, ack });
+      const routed = this.routing ? this.routing.subscription(destination, { ...options.headers }) : { destination, headers: options.headers };
+      await this.request('SUBSCRIBE', { ...routed.headers, id, destination: routed.destination, ack });
     } catch (error) {
       this.subscriptions.delete(id);
       this.oversizeHandlers.delete(id);
@@ -286,6 +301,7 @@ export class StompConnection extends EventEmitter {
    */
   writeFrame(command: StompClientCommand, headers: StompHeaders = EMPTY_HEADERS, body?: Buffer | string): Promise<void> {
     if (this.isClosed) return Promise.reject(this.closedError());
+    if (command === 'SEND') this.routing?.route(headers);
     let frame: Buffer;
     try {
       frame = encodeFrame(command, headers, body, this.limits);
@@ -298,6 +314,7 @@ export class StompConnection extends EventEmitter {
   /** Writes a frame with a `receipt` header and resolves with the RECEIPT. */
   request(command: StompClientCommand, headers: StompHeaders, body?: Buffer | string, timeout?: number): Promise<StompFrame> {
     if (this.isClosed) return Promise.reject(this.closedError());
+    if (command === 'SEND') this.routing?.route(headers);
     const receipt = String(++this.nextReceipt);
     let frame: Buffer;
     try {

@@ -1,14 +1,10 @@
 import { InvalidOptionError } from '../errors/activemq-error.js';
+import { BrokerDialect } from '../wire/broker-dialect.js';
 /**
- * Temporary destinations: what ActiveMQ hands a consumer as the `reply-to` of a requester's own
- * temporary queue (measured on ActiveMQ Classic 5.17: `/temp-queue/nestjs-replies` arrives as
- * `/remote-temp-queue/ID:<connection>:<n>`; the embedded broker does the same). Only the requester's
- * connection reads them, so a reply there cannot reach another application.
- */
-const TEMPORARY = /^\/(remote-)?temp-(queue|topic)\/./;
-
-/**
- * Where the server may send a reply: temporary destinations, and the destinations of
+ * Where the server may send a reply: destinations only the requester reads (a temporary queue on
+ * Classic, measured on 5.17: `/temp-queue/nestjs-replies` arrives as
+ * `/remote-temp-queue/ID:<connection>:<n>`; on Artemis this transport's private reply queues;
+ * see {@link BrokerDialect.isPrivateReplyTo}), and the destinations of
  * `allowedReplyTo`. Anything else would let whoever may send a request make the service write,
  * with its own credentials, into another application's queue.
  */
@@ -20,8 +16,11 @@ export class ReplyDestinations {
     this.allowed = patterns.map(patternToRegExp);
   }
 
-  allows(destination: string): boolean {
-    return TEMPORARY.test(destination) || this.allowed.some((pattern) => pattern.test(destination));
+  /** A reply may go to `destination` on a broker of `dialect`. On Artemis a bare name is also tried as `/queue/<name>` against `allowedReplyTo`. */
+  allows(destination: string, dialect: BrokerDialect = BrokerDialect.classic): boolean {
+    if (dialect.isPrivateReplyTo(destination)) return true;
+    const named = dialect.routesByType && !destination.startsWith('/') ? [destination, `/queue/${destination}`] : [destination];
+    return this.allowed.some((pattern) => named.some((name) => pattern.test(name)));
   }
 }
 

@@ -26,6 +26,7 @@ import { RedeliveryAccounting } from './redelivery-accounting.js';
 import { errorToWire, Replier } from './replier.js';
 import { RunningMessages, type RunOutcome } from './running-messages.js';
 import { check } from '../internal/validation.js';
+import { BrokerDialect } from '../wire/broker-dialect.js';
 
 /** Options of {@link ServerActiveMQ}. */
 export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
@@ -35,6 +36,13 @@ export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
    * another instance could run them (and, measured, stall request/reply on a broker with Nagle on).
    */
   readonly prefetch?: number;
+  /**
+   * ActiveMQ Artemis only: bytes of messages the broker may push to each subscription before
+   * acknowledgements (`consumer-window-size`; -1 for no limit). Artemis counts a STOMP subscriber's
+   * window in bytes, so `prefetch` (messages) is refused there, and this is refused on Classic.
+   * Default: the broker's (the acceptor's `stompConsumerCredits`, 10240 bytes).
+   */
+  readonly consumerWindowSize?: number;
   /**
    * Handlers in flight per subscription. Default 16; 1 keeps a queue's order. The limit holds
    * across reconnections: handlers still running from a lost connection count against it.
@@ -89,6 +97,7 @@ export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
 
 const SERVER_KEYS = [
   'prefetch',
+  'consumerWindowSize',
   'concurrency',
   'ackMode',
   'consumerGroup',
@@ -144,6 +153,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   private readonly settings: ResolvedSettings;
   private readonly consumers = new Map<string, Consumer>();
   private readonly prefetch: number;
+  /** What limits a subscriber, in both brokers' units (see `BrokerDialect.flowControl`). */
+  private readonly flowLimits: { readonly prefetch: number; readonly prefetchGiven: boolean; readonly consumerWindowSize: number | undefined };
   private readonly counters = { received: 0, redelivered: 0, acknowledged: 0, rejected: 0, handlerFailures: 0 };
   private currentStatus: ActiveMQStatus = ActiveMQStatus.DISCONNECTED;
   private tracing: MessageTracing | undefined;
@@ -159,6 +170,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   /** Ids of handled messages (bounded by `dedupeWindow`). */
   private readonly handledIds: RecentMap<true>;
   private readonly dedupeWindow: number;
+  /** Each connection's broker dialect (from its CONNECTED frame). */
+  private readonly dialects = new WeakMap<StompConnection, BrokerDialect>();
   /** The messages whose handler runs now: a delivery of one of them meanwhile waits for that run. */
   private readonly running = new RunningMessages();
   /** Messages rejected unhandled (undecodable, oversize, refused reply-to): logged once, their redeliveries quietly. */
@@ -181,6 +194,11 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     checkTracingOption(options.tracing);
     this.concurrency = check.wholeNumber('concurrency', options.concurrency ?? 16);
     this.prefetch = check.wholeNumber('prefetch', options.prefetch ?? this.settings.options.prefetchSize ?? this.concurrency);
+    this.flowLimits = {
+      prefetch: this.prefetch,
+      prefetchGiven: options.prefetch !== undefined || this.settings.options.prefetchSize !== undefined,
+      consumerWindowSize: options.consumerWindowSize === undefined ? undefined : check.wholeNumber('consumerWindowSize', options.consumerWindowSize, { min: -1 }),
+    };
     this.manualAck = check.oneOf('ackMode', options.ackMode ?? 'auto-after-handler', ['auto-after-handler', 'manual'] as const) === 'manual';
     this.dedupeWindow = check.wholeNumber('dedupeWindow', options.dedupeWindow ?? 0, { min: 0 });
     this.handledIds = new RecentMap(this.dedupeWindow);
@@ -271,6 +289,10 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   private roleOf(): SupervisedRole {
     return {
       prepare: async (connection) => {
+        // CONNECTED named the broker: how it reads destinations and limits a subscriber.
+        const dialect = BrokerDialect.of(connection.server);
+        connection.routing = dialect;
+        this.dialects.set(connection, dialect);
         for (const pattern of this.messageHandlers.keys()) await this.subscribe(connection, pattern);
       },
       drainBackup: async () => {
@@ -289,6 +311,10 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     };
   }
 
+  private dialectOf(connection: StompConnection): BrokerDialect {
+    return this.dialects.get(connection) ?? BrokerDialect.classic;
+  }
+
   private async subscribe(connection: StompConnection, pattern: string): Promise<void> {
     let consumer = this.consumers.get(pattern);
     if (!consumer) {
@@ -300,7 +326,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const destination = subscriptionOf(pattern, this.options.consumerGroup);
     await connection.subscribe(destination, (message) => this.receive(connection, taken, message, false), {
       ack: 'client-individual',
-      headers: { 'activemq.prefetchSize': String(this.prefetch) },
+      headers: this.dialectOf(connection).flowControl(this.flowLimits),
       onOversize: (message) => this.receive(connection, taken, message, true),
     });
     this.logger.debug?.(`consuming ${destination} for '${pattern}'`);
@@ -377,7 +403,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const settlement = new MessageSettlement(connection, message, this.blockOnAcknowledgeMs);
     const context = new ActiveMQContext([message, pattern, settlement, this.manualAck]);
     const replyTo = message.headers['reply-to'];
-    const canReply = replyTo !== undefined && this.replyDestinations.allows(replyTo);
+    const canReply = replyTo !== undefined && this.replyDestinations.allows(replyTo, this.dialectOf(connection));
     const handler = (consumer.handler ??= this.getHandlerByPattern(pattern) ?? undefined);
     if (!handler) {
       if (canReply) {
@@ -440,7 +466,10 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const reason = `${size} over maxBodyBytes (${limit}): skipped, not kept (raise maxBodyBytes to take such messages)`;
     const replyTo = message.headers['reply-to'];
     const error = { name: 'ActiveMQMessageTooLargeError', code: 'MESSAGE_TOO_LARGE', message: `the request is over the server's maxBodyBytes (${limit})` };
-    const answer = replyTo !== undefined && this.replyDestinations.allows(replyTo) ? () => this.replier.reply(connection, message, replyTo, { err: error }) : undefined;
+    const answer =
+      replyTo !== undefined && this.replyDestinations.allows(replyTo, this.dialectOf(connection))
+        ? () => this.replier.reply(connection, message, replyTo, { err: error })
+        : undefined;
     await this.rejectPoison(delivery, new MessageSettlement(connection, message, this.blockOnAcknowledgeMs), reason, 'error', answer);
   }
 

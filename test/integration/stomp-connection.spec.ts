@@ -3,7 +3,7 @@ import { StompConnection } from '../../lib/connection/stomp-connection.js';
 import { StompAuthenticationError, StompBrokerError, StompConnectionClosedError, StompEncodeError } from '../../lib/stomp/errors.js';
 import type { StompFrame } from '../../lib/stomp/frame.js';
 import { parseActiveMQUri } from '../../lib/config/parse-uri.js';
-import { sharedBrokerUrl } from '../support/broker.js';
+import { brokerKind, sharedBrokerUrl } from '../support/broker.js';
 import { collector, connect, optionsFor, uniqueQueue } from '../support/connect.js';
 
 const open: StompConnection[] = [];
@@ -26,7 +26,7 @@ async function firstMessage(connection: StompConnection, destination: string): P
 describe('StompConnection against ActiveMQ', () => {
   it('connects with STOMP 1.2 and disconnects with a receipt', async () => {
     const connection = await StompConnection.connect(optionsFor());
-    expect(connection.server).toMatch(/^ActiveMQ\/5\./);
+    expect(connection.server).toMatch({ activemq: /^ActiveMQ\/5\./, activemq6: /^ActiveMQ\/6\./, artemis: /^ActiveMQ-Artemis\/2\./ }[brokerKind()]);
     expect(connection.session).not.toBe('');
     const closed = connection.closed;
     await connection.disconnect();

@@ -6,7 +6,20 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/activemq.sh');
+const SCRIPTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts');
+
+/** The broker kind of this test file's project: Classic 5.17 unless its setup says otherwise. */
+export function brokerKind(): 'activemq' | 'activemq6' | 'artemis' {
+  const kind = process.env['NESTJS_ACTIVEMQ_BROKER'];
+  return kind === 'activemq6' || kind === 'artemis' ? kind : 'activemq';
+}
+
+/** The script that starts brokers of this project's kind, and the environment it wants. */
+function scriptOf(): { script: string; env: Record<string, string> } {
+  const kind = brokerKind();
+  if (kind === 'artemis') return { script: join(SCRIPTS, 'artemis.sh'), env: {} };
+  return { script: join(SCRIPTS, 'activemq.sh'), env: kind === 'activemq6' ? { ACTIVEMQ_VERSION: '6' } : {} };
+}
 
 /** What `scripts/activemq.sh start` wrote into DIR/broker.env. */
 export interface BrokerEnv {
@@ -23,7 +36,7 @@ export interface BrokerEnv {
 export class TestBroker {
   private constructor(readonly dir: string) {}
 
-  /** Starts a new broker in a new temp directory. `env` passes ACTIVEMQ_SSL, ACTIVEMQ_AUTH and the like. */
+  /** Starts a new broker of the project's kind in a new temp directory. `env` passes ACTIVEMQ_SSL, ACTIVEMQ_AUTH and the like. */
   static async start(env: Record<string, string> = {}): Promise<TestBroker> {
     const broker = new TestBroker(mkdtempSync(join(tmpdir(), 'nestjs-activemq-')));
     await broker.script('start', env);
@@ -40,10 +53,11 @@ export class TestBroker {
     const v = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(text)?.[1] ?? '';
     return {
       stompPort: Number(v('STOMP_PORT')),
-      openwirePort: Number(v('OPENWIRE_PORT')),
+      // Artemis' CORE acceptor takes the JMS clients where Classic's OpenWire connector does.
+      openwirePort: Number(v('OPENWIRE_PORT') || v('CORE_PORT')),
       sslPort: v('SSL_PORT') ? Number(v('SSL_PORT')) : undefined,
-      user: v('ACTIVEMQ_USER'),
-      password: v('ACTIVEMQ_PASSWORD'),
+      user: v('ACTIVEMQ_USER') || v('ARTEMIS_USER'),
+      password: v('ACTIVEMQ_PASSWORD') || v('ARTEMIS_PASSWORD'),
       caFile: v('CA_FILE') || undefined,
       pid: Number(v('PID')),
     };
@@ -51,7 +65,7 @@ export class TestBroker {
 
   /** `stomp://user:password@127.0.0.1:port`. */
   get url(): string {
-    return execFileSync('bash', [SCRIPT, 'url', this.dir], { encoding: 'utf8' }).trim();
+    return execFileSync('bash', [scriptOf().script, 'url', this.dir], { encoding: 'utf8' }).trim();
   }
 
   /** kill -9: a crash. */
@@ -83,7 +97,10 @@ export class TestBroker {
   }
 
   private async script(command: string, env: Record<string, string> = {}): Promise<void> {
-    await run('bash', [SCRIPT, command, this.dir], { env: { ...process.env, ...env }, timeout: 120_000 });
+    const { script, env: kindEnv } = scriptOf();
+    // scripts/artemis.sh reads the same options under ARTEMIS_ names (ARTEMIS_SSL, ARTEMIS_AUTH, …).
+    const given = brokerKind() === 'artemis' ? Object.fromEntries(Object.entries(env).map(([k, v]) => [k.replace(/^ACTIVEMQ_/, 'ARTEMIS_'), v])) : env;
+    await run('bash', [script, command, this.dir], { env: { ...process.env, ...kindEnv, ...given }, timeout: 300_000 });
   }
 }
 

@@ -1,7 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { SCRIPT } from './global-setup.mjs';
+import { BROKERS } from './global-setup.mjs';
 
+/** Stops and removes the brokers the global setup started (never one a URL named). */
 export default function globalTeardown() {
-  const dir = process.env.NESTJS_ACTIVEMQ_STARTED_BROKER;
-  if (dir) execFileSync('bash', [SCRIPT, 'clean', dir], { stdio: 'inherit' });
+  for (const entry of (process.env.NESTJS_ACTIVEMQ_CLEANUP ?? '').split(',').filter(Boolean)) {
+    const [project, dir] = entry.split('=');
+    const broker = BROKERS.find((b) => b.project === project);
+    if (broker) execFileSync('bash', [broker.script, 'clean', dir], { stdio: 'inherit' });
+  }
 }

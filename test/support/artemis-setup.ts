@@ -1,0 +1,3 @@
+import { useProjectBroker } from './broker-project-setup.js';
+
+useProjectBroker('artemis');
