@@ -33,17 +33,18 @@ name=artemis.sh
 # shellcheck source=lib/broker-common.sh
 . "$here/lib/broker-common.sh"
 
-# artemis_home: the unpacked distribution, fetched and unpacked once.
+# artemis_home: the unpacked distribution, fetched (into Maven's own cache, wherever it is) and unpacked once.
 artemis_home() {
   local home="$cache/apache-artemis-$version"
   if [ ! -x "$home/bin/artemis" ]; then
-    local archive="$HOME/.m2/repository/org/apache/activemq/apache-artemis/$version/apache-artemis-$version-bin.tar.gz"
-    [ -f "$archive" ] || maven_fetch "org.apache.activemq:apache-artemis:$version:tar.gz:bin"
-    [ -f "$archive" ] || die "$archive is missing after fetching it"
+    command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install -y maven); it fetches Artemis from Maven Central"
     mkdir -p "$cache"
-    rm -rf "$home.partial"
+    rm -rf "$home.partial" "$cache/apache-artemis-$version-bin.tar.gz"
+    mvn -q -B dependency:copy "-Dartifact=org.apache.activemq:apache-artemis:$version:tar.gz:bin" -DoutputDirectory="$cache" >&2 \
+      || die "could not fetch Apache ActiveMQ Artemis $version from Maven Central"
     mkdir -p "$home.partial"
-    tar -xzf "$archive" -C "$home.partial" --strip-components=1
+    tar -xzf "$cache/apache-artemis-$version-bin.tar.gz" -C "$home.partial" --strip-components=1
+    rm -f "$cache/apache-artemis-$version-bin.tar.gz"
     rm -rf "$home"
     mv "$home.partial" "$home"
   fi

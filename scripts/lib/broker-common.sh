@@ -77,12 +77,6 @@ make_tls_cert() {
   keytool -exportcert -rfc -alias broker -keystore "$dir/tls/broker.p12" -storepass changeit -file "$dir/tls/ca.pem" >/dev/null 2>&1
 }
 
-# maven_fetch GROUP:ARTIFACT:VERSION[:PACKAGING[:CLASSIFIER]]: into Maven's own cache (~/.m2), once.
-maven_fetch() {
-  command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install -y maven), which fetches the broker from Maven Central"
-  mvn -q -B dependency:get -Dtransitive=false "-Dartifact=$1" >&2 || die "could not fetch $1 from Maven Central"
-}
-
 # launch: starts the broker of DIR in its own session (kill -9 of its PID is a crash), records the
 # PID in broker.env and waits until every port listens. broker_process says what to run.
 launch() {
