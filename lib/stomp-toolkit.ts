@@ -9,6 +9,8 @@ export {
   StompConnection,
   brokerAddress,
   type StompConnectionOptions,
+  type DestinationRouting,
+  type RoutedSubscription,
   type StompAckMode,
   type StompSubscribeOptions,
   type StompSubscription,

@@ -66,7 +66,15 @@ export interface DestinationRouting {
   /** Addresses a SEND's headers in place. */
   route(headers: StompHeaders): void;
   /** The SUBSCRIBE destination and headers for a destination and the subscriber's headers. */
-  subscription(destination: string, headers: StompHeaders): { destination: string; headers: StompHeaders };
+  subscription(destination: string, headers: StompHeaders): RoutedSubscription;
+}
+
+/** What a SUBSCRIBE is written with, once routed. */
+export interface RoutedSubscription {
+  /** The SUBSCRIBE's `destination`, as the broker reads it. */
+  readonly destination: string;
+  /** Its other headers (the routing type, flow control, …). */
+  readonly headers: StompHeaders;
 }
 
 /** The broker's address for messages and logs: `host:port` (`[v6]:port`), or `vm://name` for an in-process stream. */
