@@ -110,3 +110,8 @@ export function sharedBrokerUrl(): string {
   if (!url) throw new Error('ACTIVEMQ_URL is not set: run the tests with `npm test`, whose global setup starts ActiveMQ');
   return url;
 }
+
+/** The dead-letter queue of this project's broker: `ActiveMQ.DLQ` on Classic, `DLQ` on Artemis. */
+export function deadLetterQueue(): string {
+  return brokerKind() === 'artemis' ? '/queue/DLQ' : '/queue/ActiveMQ.DLQ';
+}

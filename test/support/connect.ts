@@ -1,6 +1,7 @@
 import { StompConnection, type StompConnectionOptions } from '../../lib/connection/stomp-connection.js';
 import { parseActiveMQUri } from '../../lib/config/parse-uri.js';
 import { stompConnectionOptions } from '../../lib/config/connection-options.js';
+import { BrokerDialect } from '../../lib/wire/broker-dialect.js';
 import { sharedBrokerUrl } from './broker.js';
 
 /** Connection options for `url` (default: the shared test broker), with `overrides` on top. */
@@ -9,9 +10,19 @@ export function optionsFor(url = sharedBrokerUrl(), overrides: Partial<StompConn
   return { ...stompConnectionOptions(parsed, parsed.endpoints[0]!), ...overrides };
 }
 
-/** Opens a connection to `url` (default: the shared test broker). */
-export function connect(url?: string, overrides: Partial<StompConnectionOptions> = {}): Promise<StompConnection> {
-  return StompConnection.connect(optionsFor(url, overrides));
+/**
+ * Opens a connection to `url` (default: the shared test broker) that writes destinations as the
+ * transport does on that broker (its `BrokerDialect`: on Artemis, routing types instead of
+ * `/queue/` and `/topic/` names), so that a raw-STOMP test means the same on every broker.
+ */
+export async function connect(url?: string, overrides: Partial<StompConnectionOptions> = {}): Promise<StompConnection> {
+  return routed(await StompConnection.connect(optionsFor(url, overrides)));
+}
+
+/** `connection`, writing destinations in its broker's dialect. */
+export function routed(connection: StompConnection): StompConnection {
+  connection.routing = BrokerDialect.of(connection.server);
+  return connection;
 }
 
 /** A destination name no other test uses. */

@@ -7,3 +7,16 @@ export function thrown(fn: () => unknown): Error {
   }
   throw new Error('no error was thrown');
 }
+
+/**
+ * The rejection of `promise`, handled at once (with fake timers it may settle before it is
+ * awaited); fails when it resolves.
+ */
+export function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(
+    () => {
+      throw new Error('it resolved; a rejection was expected');
+    },
+    (error: unknown) => error as Error,
+  );
+}

@@ -18,6 +18,7 @@ import { KNOWN_PARAMETERS } from '../../../lib/config/parameters.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
 import { RecordingLogger } from '../../support/nest.js';
 import { thrown } from '../../support/thrown.js';
+import { closedPort } from '../../support/ports.js';
 
 /** Configuration and start-up failures (issue 12, items 9, 14, 15, 19): each one clear, early and logged. */
 
@@ -26,15 +27,6 @@ afterEach(() => {
   Logger.overrideLogger(['log', 'error', 'warn']);
 });
 afterAll(() => stopVmBroker('localhost'));
-
-/** A loopback port nothing listens on: a connection to it is refused (ECONNREFUSED). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function moduleWith(imported: DynamicModule): DynamicModule {
   @Module({})

@@ -10,7 +10,7 @@ import type { ActiveMQContext } from '../../../lib/server/activemq.context.js';
 import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import { StompConnectionClosedError } from '../../../lib/stomp/errors.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
-import { TestBroker } from '../../support/broker.js';
+import { deadLetterQueue, TestBroker } from '../../support/broker.js';
 import { connect } from '../../support/connect.js';
 import { deferred, startService, type RecordingLogger, type RunningService } from '../../support/nest.js';
 
@@ -45,7 +45,7 @@ class DeadLetters {
       if (waiter) waiter(m);
       else watcher.seen.set(probe, m);
     };
-    await watcher.connection.subscribe('/queue/ActiveMQ.DLQ', take, { headers: { selector: `probe LIKE '${prefix}%'` } });
+    await watcher.connection.subscribe(deadLetterQueue(), take, { headers: { selector: `probe LIKE '${prefix}%'` } });
     return watcher;
   }
 

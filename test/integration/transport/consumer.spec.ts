@@ -12,6 +12,7 @@ import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import { BrokerUnreachableError } from '../../../lib/connection/connect-to-first.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
 import { UnknownUriParameterError } from '../../../lib/config/errors.js';
+import { deadLetterQueue } from '../../support/broker.js';
 import { connect } from '../../support/connect.js';
 import { deferred, newClient, RecordingLogger, startService, type RunningService } from '../../support/nest.js';
 
@@ -26,7 +27,7 @@ class DeadLetters {
 
   static async watch(): Promise<DeadLetters> {
     const watcher = new DeadLetters(await connect());
-    await watcher.connection.subscribe('/queue/ActiveMQ.DLQ', (m) => {
+    await watcher.connection.subscribe(deadLetterQueue(), (m) => {
       const probe = m.headers['probe'] ?? '';
       const waiter = watcher.waiting.get(probe);
       if (waiter) waiter(m);

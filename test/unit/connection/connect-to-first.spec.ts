@@ -4,6 +4,9 @@ import { EmbeddedBroker } from '../../../lib/broker/embedded-broker.js';
 import { brokerList, BrokerUnreachableError, connectToFirst } from '../../../lib/connection/connect-to-first.js';
 import type { StompConnection, StompConnectionOptions } from '../../../lib/connection/stomp-connection.js';
 import { StompAuthenticationError, StompConnectionClosedError, StompEncodeError, StompError, StompTimeoutError } from '../../../lib/stomp/errors.js';
+import { rejectionOf } from '../../support/thrown.js';
+import { closedPort } from '../../support/ports.js';
+import { expectAttemptsAfter } from '../../support/backoff.js';
 
 /** Everything a test opened, closed after it. */
 const brokers: EmbeddedBroker[] = [];
@@ -48,33 +51,14 @@ async function down(name: string): Promise<StompConnectionOptions> {
   return endpoint;
 }
 
-/** A loopback port nobody listens on: a connection to it is refused (ECONNREFUSED). */
-async function refusedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function refusing(): Promise<StompConnectionOptions> {
-  return { host: '127.0.0.1', port: await refusedPort(), heartBeat: [0, 0], connectTimeout: 5000 };
+  return { host: '127.0.0.1', port: await closedPort(), heartBeat: [0, 0], connectTimeout: 5000 };
 }
 
 /** Keeps the connection for cleanup. */
 function kept(connection: StompConnection): StompConnection {
   connections.push(connection);
   return connection;
-}
-
-/** The rejection of `promise`, handled at once (fake timers let it settle before it is awaited). */
-function failure(promise: Promise<unknown>): Promise<Error> {
-  return promise.then(
-    () => {
-      throw new Error('it connected');
-    },
-    (error: unknown) => error as Error,
-  );
 }
 
 describe('connectToFirst: which broker', () => {
@@ -99,7 +83,7 @@ describe('connectToFirst: which broker', () => {
   });
 
   it('an empty list fails at once with NO_BROKER', async () => {
-    const error = await failure(connectToFirst([], { retries: 3 }));
+    const error = await rejectionOf(connectToFirst([], { retries: 3 }));
     expect(error).toBeInstanceOf(StompError);
     expect(error).not.toBeInstanceOf(BrokerUnreachableError);
     expect(error).toMatchObject({ code: 'NO_BROKER', message: 'no broker to connect to' });
@@ -110,14 +94,14 @@ describe('connectToFirst: giving up', () => {
   it('makes one round only by default: no retry, and the message says 1 attempt', async () => {
     const onRetry = jest.fn();
     const only = await refusing();
-    const error = await failure(connectToFirst([only], { onRetry }));
+    const error = await rejectionOf(connectToFirst([only], { onRetry }));
     expect(onRetry).not.toHaveBeenCalled();
     expect(error.message).toMatch(new RegExp(`^could not connect to 127\\.0\\.0\\.1:${only.port} after 1 attempt: `));
   });
 
   it('fails with BrokerUnreachableError naming every broker, the attempts and the last failure, with its network code', async () => {
     const [first, last] = [await refusing(), await refusing()];
-    const error = await failure(connectToFirst([first, last], { retries: 1, initialDelay: 1 }));
+    const error = await rejectionOf(connectToFirst([first, last], { retries: 1, initialDelay: 1 }));
     expect(error).toBeInstanceOf(BrokerUnreachableError);
     expect(error).toBeInstanceOf(StompConnectionClosedError);
     expect(error.message).toBe(
@@ -133,7 +117,7 @@ describe('connectToFirst: giving up', () => {
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as net.AddressInfo;
-    const error = await failure(connectToFirst([{ host: '127.0.0.1', port, heartBeat: [0, 0], connectTimeout: 50 }]));
+    const error = await rejectionOf(connectToFirst([{ host: '127.0.0.1', port, heartBeat: [0, 0], connectTimeout: 50 }]));
     expect(error).toBeInstanceOf(BrokerUnreachableError);
     expect(error.message).toBe(`could not connect to 127.0.0.1:${port} after 1 attempt: 127.0.0.1:${port} did not answer CONNECT within 50 ms`);
     expect(error.cause).toBeInstanceOf(StompTimeoutError);
@@ -144,7 +128,7 @@ describe('connectToFirst: giving up', () => {
 describe('connectToFirst: retries', () => {
   it("retries=N makes N more rounds over every broker, calling onRetry with the retry number, the delay and the round's error", async () => {
     const onRetry = jest.fn<(retry: number, delay: number, error: unknown) => void>();
-    const error = await failure(connectToFirst([await down('x'), await down('y')], { retries: 2, initialDelay: 1, multiplier: 2, onRetry }));
+    const error = await rejectionOf(connectToFirst([await down('x'), await down('y')], { retries: 2, initialDelay: 1, multiplier: 2, onRetry }));
     expect(tried).toEqual(['x', 'y', 'x', 'y', 'x', 'y']);
     expect(onRetry.mock.calls.map(([retry, delay]) => [retry, delay])).toEqual([
       [1, 1],
@@ -196,20 +180,15 @@ describe('connectToFirst: retries', () => {
   it('waits initialDelay before the first retry, multiplying the wait after each round up to maxDelay', async () => {
     jest.useFakeTimers();
     const onRetry = jest.fn<(retry: number, delay: number, error: unknown) => void>();
-    const outcome = failure(connectToFirst([await down('x')], { retries: 4, initialDelay: 100, multiplier: 3, maxDelay: 500, onRetry }));
+    const outcome = rejectionOf(connectToFirst([await down('x')], { retries: 4, initialDelay: 100, multiplier: 3, maxDelay: 500, onRetry }));
     await jest.advanceTimersByTimeAsync(0);
     expect(tried).toHaveLength(1);
-    for (const [wait, attemptsAfter] of [
+    await expectAttemptsAfter(tried, [
       [100, 2],
       [300, 3],
       [500, 4],
       [500, 5],
-    ] as const) {
-      await jest.advanceTimersByTimeAsync(wait - 1);
-      expect(tried).toHaveLength(attemptsAfter - 1);
-      await jest.advanceTimersByTimeAsync(1);
-      expect(tried).toHaveLength(attemptsAfter);
-    }
+    ]);
     expect(onRetry.mock.calls.map(([, delay]) => delay)).toEqual([100, 300, 500, 500]);
     expect((await outcome).message).toMatch(/after 5 attempts/);
   });
@@ -217,7 +196,7 @@ describe('connectToFirst: retries', () => {
   it('by default waits 100 ms, doubling, at most 30 s', async () => {
     jest.useFakeTimers();
     const onRetry = jest.fn<(retry: number, delay: number, error: unknown) => void>();
-    const outcome = failure(connectToFirst([await down('x')], { retries: 10, onRetry }));
+    const outcome = rejectionOf(connectToFirst([await down('x')], { retries: 10, onRetry }));
     await jest.advanceTimersByTimeAsync(100 + 200 + 400 + 800 + 1600 + 3200 + 6400 + 12800 + 25600 + 30000);
     expect(onRetry.mock.calls.map(([, delay]) => delay)).toEqual([100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000]);
     expect(await outcome).toBeInstanceOf(BrokerUnreachableError);
@@ -230,7 +209,7 @@ describe('connectToFirst: failures retrying cannot fix', () => {
     brokers.push(broker);
     const endpoint = { host: '127.0.0.1', port: broker.port!, heartBeat: [0, 0] as const, login: 'app' };
     const onRetry = jest.fn();
-    const error = await failure(connectToFirst([{ ...endpoint, passcode: 'hunter2' }, inMemory('fallback')], { retries: 3, initialDelay: 1, onRetry }));
+    const error = await rejectionOf(connectToFirst([{ ...endpoint, passcode: 'hunter2' }, inMemory('fallback')], { retries: 3, initialDelay: 1, onRetry }));
     expect(error).toBeInstanceOf(StompAuthenticationError);
     expect(error.message).toMatch(new RegExp(`^127\\.0\\.0\\.1:${broker.port} refused the login as 'app': `));
     expect(error.message).not.toContain('hunter2');
@@ -242,7 +221,7 @@ describe('connectToFirst: failures retrying cannot fix', () => {
 
   it('a CONNECT that cannot be encoded is final at once: no other broker, no retry', async () => {
     const onRetry = jest.fn();
-    const error = await failure(connectToFirst([inMemory('a', { login: 'two\nlines' }), inMemory('b')], { retries: 3, initialDelay: 1, onRetry }));
+    const error = await rejectionOf(connectToFirst([inMemory('a', { login: 'two\nlines' }), inMemory('b')], { retries: 3, initialDelay: 1, onRetry }));
     expect(error).toBeInstanceOf(StompEncodeError);
     expect(tried).toEqual(['a']);
     expect(onRetry).not.toHaveBeenCalled();

@@ -6,6 +6,8 @@ import { duplexPair } from '../../../lib/broker/session/pipe.js';
 import { BrokerUnreachableError } from '../../../lib/connection/connect-to-first.js';
 import { logAttempt, logStartupRetry, reconnect, watchPrimary, type ReconnectPolicy } from '../../../lib/connection/reconnection.js';
 import { StompConnection, type StompConnectionOptions } from '../../../lib/connection/stomp-connection.js';
+import { rejectionOf } from '../../support/thrown.js';
+import { expectAttemptsAfter } from '../../support/backoff.js';
 
 /** Everything a test opened, closed after it. */
 const brokers: EmbeddedBroker[] = [];
@@ -64,16 +66,6 @@ async function connected(endpoint: StompConnectionOptions): Promise<StompConnect
   return connection;
 }
 
-/** The rejection of `promise`, handled at once (with fake timers it may settle before it is awaited). */
-function failure(promise: Promise<unknown>): Promise<Error> {
-  return promise.then(
-    () => {
-      throw new Error('it connected');
-    },
-    (error: unknown) => error as Error,
-  );
-}
-
 /** Whether `promise` has settled, read after the microtasks queued so far. */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
   let done = false;
@@ -107,7 +99,7 @@ const closed = (stream: Duplex) => (stream.closed ? Promise.resolve() : new Prom
 describe('reconnect', () => {
   it('numbers the attempts from 1 through onAttempt, with the delay waited before each', async () => {
     const onAttempt = jest.fn<(attempt: number, delay: number) => void>();
-    await failure(reconnect([await down('x')], policyOf({ maxAttempts: 3, initialDelay: 1, multiplier: 2 }), never, onAttempt));
+    await rejectionOf(reconnect([await down('x')], policyOf({ maxAttempts: 3, initialDelay: 1, multiplier: 2 }), never, onAttempt));
     expect(onAttempt.mock.calls).toEqual([
       [1, 1],
       [2, 2],
@@ -119,18 +111,13 @@ describe('reconnect', () => {
   it('waits the delay before each attempt, growing by the multiplier and capped at maxDelay', async () => {
     jest.useFakeTimers();
     const onAttempt = jest.fn<(attempt: number, delay: number) => void>();
-    const outcome = failure(reconnect([await down('x')], policyOf({ maxAttempts: 4, initialDelay: 100, multiplier: 3, maxDelay: 500 }), never, onAttempt));
-    for (const [wait, attemptsAfter] of [
+    const outcome = rejectionOf(reconnect([await down('x')], policyOf({ maxAttempts: 4, initialDelay: 100, multiplier: 3, maxDelay: 500 }), never, onAttempt));
+    await expectAttemptsAfter(tried, [
       [100, 1],
       [300, 2],
       [500, 3],
       [500, 4],
-    ] as const) {
-      await jest.advanceTimersByTimeAsync(wait - 1);
-      expect(tried).toHaveLength(attemptsAfter - 1);
-      await jest.advanceTimersByTimeAsync(1);
-      expect(tried).toHaveLength(attemptsAfter);
-    }
+    ]);
     expect(onAttempt.mock.calls.map(([, delay]) => delay)).toEqual([100, 300, 500, 500]);
     expect(await outcome).toBeInstanceOf(BrokerUnreachableError);
   });
@@ -154,7 +141,7 @@ describe('reconnect', () => {
   });
 
   it('gives up after maxAttempts with a BrokerUnreachableError naming the brokers, the attempts and the last failure', async () => {
-    const error = await failure(reconnect([await down('x'), await down('y')], policyOf({ maxAttempts: 2, initialDelay: 1 }), never));
+    const error = await rejectionOf(reconnect([await down('x'), await down('y')], policyOf({ maxAttempts: 2, initialDelay: 1 }), never));
     expect(error).toBeInstanceOf(BrokerUnreachableError);
     expect(error.message).toBe('gave up reconnecting to vm://x, vm://y after 2 attempts: could not connect to vm://x, vm://y after 1 attempt: the embedded broker is stopped');
     expect(error.cause).toBeInstanceOf(BrokerUnreachableError);
@@ -166,7 +153,7 @@ describe('reconnect', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as net.AddressInfo;
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    const error = await failure(reconnect([{ host: '127.0.0.1', port, heartBeat: [0, 0] }], policyOf({ maxAttempts: 1 }), never));
+    const error = await rejectionOf(reconnect([{ host: '127.0.0.1', port, heartBeat: [0, 0] }], policyOf({ maxAttempts: 1 }), never));
     expect(error.message).toMatch(new RegExp(`^gave up reconnecting to 127\\.0\\.0\\.1:${port} after 1 attempt: .*ECONNREFUSED`));
     expect((error as BrokerUnreachableError).code).toBe('ECONNREFUSED');
   });
@@ -175,7 +162,7 @@ describe('reconnect', () => {
     jest.useFakeTimers();
     let cancelled = false;
     const onAttempt = jest.fn();
-    const outcome = failure(reconnect([inMemory('x')], policyOf({ initialDelay: 30_000 }), () => cancelled, onAttempt));
+    const outcome = rejectionOf(reconnect([inMemory('x')], policyOf({ initialDelay: 30_000 }), () => cancelled, onAttempt));
     await jest.advanceTimersByTimeAsync(250);
     expect(await settled(outcome)).toBe(false);
     cancelled = true;
@@ -191,20 +178,20 @@ describe('reconnect', () => {
   it('cancelled() true between attempts stops before the next one tries a broker', async () => {
     let cancelled = false;
     const onAttempt = (attempt: number) => void (cancelled = attempt === 2);
-    const error = await failure(reconnect([await down('x')], policyOf({ maxAttempts: 5, initialDelay: 1 }), () => cancelled, onAttempt));
+    const error = await rejectionOf(reconnect([await down('x')], policyOf({ maxAttempts: 5, initialDelay: 1 }), () => cancelled, onAttempt));
     expect(error.message).toBe('reconnection to vm://x stopped: closing');
     expect(tried).toEqual(['x']);
   });
 
   it('cancelled() already true: nothing is tried', async () => {
-    const error = await failure(reconnect([inMemory('x')], policyOf({ initialDelay: 0 }), () => true));
+    const error = await rejectionOf(reconnect([inMemory('x')], policyOf({ initialDelay: 0 }), () => true));
     expect(error.message).toBe('reconnection to vm://x stopped: closing');
     expect(tried).toEqual([]);
   });
 
   it('without randomize, every attempt tries the brokers in the order written', async () => {
     const random = jest.spyOn(Math, 'random');
-    await failure(reconnect([await down('a'), await down('b'), await down('c')], policyOf({ maxAttempts: 2, initialDelay: 1 }), never));
+    await rejectionOf(reconnect([await down('a'), await down('b'), await down('c')], policyOf({ maxAttempts: 2, initialDelay: 1 }), never));
     expect(tried).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
     expect(random).not.toHaveBeenCalled();
   });
@@ -213,7 +200,7 @@ describe('reconnect', () => {
     // Fisher–Yates from the end: 0, 0 gives b, c, a; 0.99, 0.99 leaves a, b, c.
     jest.spyOn(Math, 'random').mockReturnValueOnce(0).mockReturnValueOnce(0).mockReturnValueOnce(0.99).mockReturnValueOnce(0.99);
     const brokersWritten = [await down('a'), await down('b'), await down('c')];
-    const error = await failure(reconnect(brokersWritten, policyOf({ maxAttempts: 2, initialDelay: 1, randomize: true }), never));
+    const error = await rejectionOf(reconnect(brokersWritten, policyOf({ maxAttempts: 2, initialDelay: 1, randomize: true }), never));
     expect(tried).toEqual(['b', 'c', 'a', 'a', 'b', 'c']);
     expect(brokersWritten.map((b) => b.host)).toEqual(['a', 'b', 'c']);
     expect(error.message).toMatch(/^gave up reconnecting to vm:\/\/a, vm:\/\/b, vm:\/\/c after 2 attempts/);
