@@ -19,7 +19,7 @@ export class ReplyDestinations {
   /** A reply may go to `destination` on a broker of `dialect`. On Artemis a bare name is also tried as `/queue/<name>` against `allowedReplyTo`. */
   allows(destination: string, dialect: BrokerDialect = BrokerDialect.classic): boolean {
     if (dialect.isPrivateReplyTo(destination)) return true;
-    const named = dialect.routesByType && !destination.startsWith('/') ? [destination, `/queue/${destination}`] : [destination];
+    const named = dialect.routesByType && !destination.startsWith('/') ? artemisNames(destination) : [destination];
     return this.allowed.some((pattern) => named.some((name) => pattern.test(name)));
   }
 }
@@ -49,6 +49,17 @@ export function checkAllowedReplyTo(value: unknown): readonly string[] {
     });
   }
   return value as string[];
+}
+
+/**
+ * An Artemis reply-to as allowedReplyTo entries are written: `queue://x` and `topic://x` (how
+ * Artemis' JMS client writes JMSReplyTo) are `/queue/x` and `/topic/x`; a bare name is tried as it
+ * is and as `/queue/<name>`.
+ */
+function artemisNames(destination: string): string[] {
+  const jms = /^(queue|topic):\/\/(.+)$/.exec(destination);
+  if (jms) return [`/${jms[1]!}/${jms[2]!}`];
+  return [destination, `/queue/${destination}`];
 }
 
 function nameOf(destination: string): string {

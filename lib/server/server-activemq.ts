@@ -12,6 +12,7 @@ import { ConnectionSupervisor, type SupervisedRole } from '../connection/supervi
 import { withTimeout } from '../internal/with-timeout.js';
 import { reconnectPolicyOf } from '../config/reconnect-policy.js';
 import { StompConnectionClosedError } from '../stomp/errors.js';
+import { InvalidOptionError } from '../errors/activemq-error.js';
 import type { StompFrame } from '../stomp/frame.js';
 import { connectInProcess } from '../broker/index.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../config/resolve-settings.js';
@@ -23,6 +24,7 @@ import { RecentMap } from './recent-map.js';
 import { checkAllowedReplyTo, ReplyDestinations } from './reply-destinations.js';
 import { MessageSettlement, type SettlementOutcome } from './settlement.js';
 import { RedeliveryAccounting } from './redelivery-accounting.js';
+import { deliveriesOf, redeliveryPolicyOf, rejectByResend, resendPlan, type RedeliveryOptions, type RedeliveryPolicy } from './resend-redelivery.js';
 import { errorToWire, Replier } from './replier.js';
 import { RunningMessages, type RunOutcome } from './running-messages.js';
 import { check } from '../internal/validation.js';
@@ -34,12 +36,14 @@ export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
    * Messages the broker may push to each subscription before acks (`activemq.prefetchSize`).
    * Default: `concurrency`, as messages prefetched beyond what can run only wait here while
    * another instance could run them (and, measured, stall request/reply on a broker with Nagle on).
+   * ActiveMQ Artemis can say only 1 in messages (a 1-byte `consumer-window-size`); a larger
+   * `prefetch` is refused there, and the default with `concurrency` above 1 is Artemis' own window.
    */
   readonly prefetch?: number;
   /**
    * ActiveMQ Artemis only: bytes of messages the broker may push to each subscription before
    * acknowledgements (`consumer-window-size`; -1 for no limit). Artemis counts a STOMP subscriber's
-   * window in bytes, so `prefetch` (messages) is refused there, and this is refused on Classic.
+   * window in bytes, so `prefetch` above 1 is refused there, and this is refused on Classic.
    * Default: the broker's (the acceptor's `stompConsumerCredits`, 10240 bytes).
    */
   readonly consumerWindowSize?: number;
@@ -93,6 +97,16 @@ export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
    * broker redelivers the message or, past its maximum, dead-letters it.
    */
   readonly brokerMaxRedeliveries?: number;
+  /**
+   * ActiveMQ Artemis only: the server's own redelivery of rejected messages. Artemis discards a
+   * message its STOMP consumer NACKs (it takes a NACK as an ACK), so there the server sends a
+   * rejected message back to its queue itself, `delay` ms later (`AMQ_SCHEDULED_DELAY`), counting
+   * its deliveries (`nestjs-delivery-count`), and after `maxRedeliveries` to `deadLetterQueue`
+   * (with `nestjs-original-destination`). Defaults: Artemis' own for an address without settings,
+   * `maxRedeliveries` 9 (or `brokerMaxRedeliveries`), `delay` 0, and `deadLetterQueue` `DLQ`.
+   * Refused on ActiveMQ Classic, whose broker redelivers by its own `redeliveryPolicy`.
+   */
+  readonly redelivery?: RedeliveryOptions;
 }
 
 const SERVER_KEYS = [
@@ -109,6 +123,7 @@ const SERVER_KEYS = [
   'tracing',
   'allowedReplyTo',
   'brokerMaxRedeliveries',
+  'redelivery',
 ];
 const NO_HANDLER = 'There is no matching message handler defined in the remote service.';
 /** Messages remembered as poison (logged once, their redeliveries rejected quietly), and delivery counts kept. */
@@ -165,6 +180,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   private readonly replyDestinations: ReplyDestinations;
   /** What the log can say of a message's redeliveries (with `brokerMaxRedeliveries`). */
   private readonly redeliveries: RedeliveryAccounting;
+  /** The server's own redelivery, on Artemis (`redelivery`). */
+  private readonly redeliveryPolicy: RedeliveryPolicy;
   /** The connection's life: start-up, reconnection, the move back to the primary, status, events. */
   private readonly supervisor: ConnectionSupervisor;
   /** Ids of handled messages (bounded by `dedupeWindow`). */
@@ -205,6 +222,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     // The broker's maximumRedeliveries.
     const brokerMaxRedeliveries = options.brokerMaxRedeliveries === undefined ? undefined : check.wholeNumber('brokerMaxRedeliveries', options.brokerMaxRedeliveries, { min: 0 });
     this.redeliveries = new RedeliveryAccounting(brokerMaxRedeliveries, MESSAGE_MEMORY);
+    this.redeliveryPolicy = redeliveryPolicyOf(options.redelivery, brokerMaxRedeliveries);
     this.replyDestinations = new ReplyDestinations(checkAllowedReplyTo(options.allowedReplyTo));
     this.replier = new Replier(options.serializer ?? bodyOnlySerializer, (request, replyTo, error) =>
       this.logger.warn(`reply to ${replyTo} for message ${request.headers['message-id'] ?? ''} not delivered: ${errorMessage(error)}`),
@@ -291,6 +309,12 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       prepare: async (connection) => {
         // CONNECTED named the broker: how it reads destinations and limits a subscriber.
         const dialect = BrokerDialect.of(connection.server);
+        if (this.options.redelivery !== undefined && !dialect.routesByType) {
+          throw new InvalidOptionError(
+            'redelivery',
+            `redelivery is the server's own redelivery on ActiveMQ Artemis, whose STOMP NACK discards a message; ${connection.server ?? 'this broker'} redelivers a NACKed message itself: configure its redeliveryPolicy (and brokerMaxRedeliveries here, for the log)`,
+          );
+        }
         connection.routing = dialect;
         this.dialects.set(connection, dialect);
         for (const pattern of this.messageHandlers.keys()) await this.subscribe(connection, pattern);
@@ -324,21 +348,28 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const taken = consumer;
     taken.gate.reopen();
     const destination = subscriptionOf(pattern, this.options.consumerGroup);
-    await connection.subscribe(destination, (message) => this.receive(connection, taken, message, false), {
+    await connection.subscribe(destination, (message) => this.receive(connection, taken, destination, message, false), {
       ack: 'client-individual',
       headers: this.dialectOf(connection).flowControl(this.flowLimits),
-      onOversize: (message) => this.receive(connection, taken, message, true),
+      onOversize: (message) => this.receive(connection, taken, destination, message, true),
     });
     this.logger.debug?.(`consuming ${destination} for '${pattern}'`);
   }
 
   /** A MESSAGE of a subscription: to its handler through the gate, unless the same message still runs. */
-  private receive(connection: StompConnection, consumer: Consumer, message: StompFrame, oversize: boolean): void {
+  private receive(connection: StompConnection, consumer: Consumer, subscribed: string, message: StompFrame, oversize: boolean): void {
     this.counters.received++;
+    const dialect = this.dialectOf(connection);
+    if (dialect.routesByType) {
+      dialect.received(message.headers, subscribed);
+      // The server's copy of a rejected message is a redelivery, as the broker's would be.
+      if (deliveriesOf(message) > 1) message.headers['redelivered'] = 'true';
+    }
     const redelivered = message.headers['redelivered'] === 'true';
     if (redelivered) this.counters.redelivered++;
     const messageId = message.headers['message-id'] ?? '(no message-id)';
-    const delivery: Delivery = { connection, consumer, message, messageId, count: this.redeliveries.count(message) };
+    const count = dialect.routesByType ? deliveriesOf(message) : this.redeliveries.count(message);
+    const delivery: Delivery = { connection, consumer, message, messageId, count };
     const first = oversize ? undefined : this.running.runOf(consumer.pattern, message.headers['message-id'], this.dedupeIdOf(message));
     if (first) {
       this.holdRepeat(delivery, first);
@@ -393,14 +424,14 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
         return;
       }
       this.logger.debug?.(`message ${messageId}: its first run ${outcome === 'ack' ? 'succeeded: acknowledged' : 'failed: rejected'} without running the handler again`);
-      await this.settle(new MessageSettlement(connection, message, this.blockOnAcknowledgeMs), outcome, true);
+      await this.settle(this.settlementOf(connection, message), outcome, true);
     });
   }
 
   private async handle(delivery: Delivery): Promise<void> {
     const { connection, consumer, message, messageId } = delivery;
     const pattern = consumer.pattern;
-    const settlement = new MessageSettlement(connection, message, this.blockOnAcknowledgeMs);
+    const settlement = this.settlementOf(connection, message);
     const context = new ActiveMQContext([message, pattern, settlement, this.manualAck]);
     const replyTo = message.headers['reply-to'];
     const canReply = replyTo !== undefined && this.replyDestinations.allows(replyTo, this.dialectOf(connection));
@@ -470,7 +501,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       replyTo !== undefined && this.replyDestinations.allows(replyTo, this.dialectOf(connection))
         ? () => this.replier.reply(connection, message, replyTo, { err: error })
         : undefined;
-    await this.rejectPoison(delivery, new MessageSettlement(connection, message, this.blockOnAcknowledgeMs), reason, 'error', answer);
+    await this.rejectPoison(delivery, this.settlementOf(connection, message, true), reason, 'error', answer);
   }
 
   /**
@@ -478,9 +509,17 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
    * the first delivery seen here is logged, and `first` runs for it (the requester's answer);
    * the broker's redeliveries of it are rejected quietly (debug), until it moves it to its DLQ.
    */
-  private async rejectPoison(delivery: Delivery, settlement: MessageSettlement, reason: string, level: 'error' | 'warn', first?: () => Promise<void>): Promise<void> {
-    const { message, messageId } = delivery;
+  private async rejectPoison(delivery: Delivery, given: MessageSettlement, reason: string, level: 'error' | 'warn', first?: () => Promise<void>): Promise<void> {
+    const { message, messageId, connection } = delivery;
     const where = message.headers['destination'] ?? delivery.consumer.pattern;
+    if (this.dialectOf(connection).routesByType) {
+      // The server redelivers on Artemis: a message no delivery can handle goes to the DLQ now.
+      this.logger[level](`message ${messageId} on ${where} not handled: ${reason}; ${resendPlan(message, this.redeliveryPolicy, true).fate}`);
+      await first?.();
+      await this.settle(this.settlementOf(connection, message, true), 'nack', true);
+      return;
+    }
+    const settlement = given;
     const known = message.headers['message-id'] !== undefined && this.poisonIds.has(messageId);
     if (known) {
       this.logger.debug?.(`message ${messageId} on ${where} not handled again (${reason}); ${this.redeliveries.rejection(delivery.message, delivery.count)}`);
@@ -498,7 +537,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     } catch (error) {
       this.counters.handlerFailures++;
-      const fate = this.manualAck ? `not settled by the server (ackMode 'manual')` : this.redeliveries.rejection(delivery.message, delivery.count);
+      const fate = this.manualAck ? `not settled by the server (ackMode 'manual')` : this.rejectionOf(delivery);
       this.logger.error(`handler for '${context.getPattern()}' failed on message ${delivery.messageId}: ${describeFailure(error)}; ${fate}`);
       await this.settle(settlement, 'nack');
       return;
@@ -539,6 +578,20 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     });
     await this.settle(settlement, 'ack');
     this.onProcessingEndHook?.(this.transportId!, context);
+  }
+
+  /** A settlement of `message`; on Artemis its rejection is the server's redelivery (`final`: to the DLQ at once). */
+  private settlementOf(connection: StompConnection, message: StompFrame, final = false): MessageSettlement {
+    if (!this.dialectOf(connection).routesByType) return new MessageSettlement(connection, message, this.blockOnAcknowledgeMs);
+    const timeout = this.settings.options.callTimeout ?? 30_000;
+    const reject = () => rejectByResend(connection, message, resendPlan(message, this.redeliveryPolicy, final), timeout, this.blockOnAcknowledgeMs);
+    return new MessageSettlement(connection, message, this.blockOnAcknowledgeMs, reject);
+  }
+
+  /** What becomes of `delivery` when it is rejected, for its log line. */
+  private rejectionOf(delivery: Delivery): string {
+    if (this.dialectOf(delivery.connection).routesByType) return resendPlan(delivery.message, this.redeliveryPolicy).fate;
+    return this.redeliveries.rejection(delivery.message, delivery.count);
   }
 
   /**

@@ -67,20 +67,54 @@ export class BrokerDialect {
   }
 
   /**
+   * A MESSAGE's headers as the transport names things, in place: on Artemis its `destination` is
+   * the bare address, or `address::queue`, and `destination-type` says the routing type, so it is
+   * written back as `/queue/x`, `/topic/x` or a consumer group's `/queue/Consumer.…` as on Classic,
+   * for handlers that read `ctx.getDestination()` and for what the server sends from it. A
+   * consumer group's queue is named by the address alone on its messages, so `subscribed` (the
+   * transport's destination of the subscription) names it.
+   */
+  received(headers: StompHeaders, subscribed?: string): void {
+    if (!this.routesByType) return;
+    const destination = headers['destination'];
+    if (destination === undefined || destination.startsWith('/')) return;
+    if (subscribed !== undefined && VIRTUAL_TOPIC_QUEUE.test(subscribed)) {
+      headers['destination'] = subscribed;
+      return;
+    }
+    const fqqn = destination.indexOf('::');
+    if (fqqn > 0) headers['destination'] = `/queue/${destination.slice(fqqn + 2)}`;
+    else if (headers['destination-type'] === 'ANYCAST') headers['destination'] = `/queue/${destination}`;
+    else if (headers['destination-type'] === 'MULTICAST') headers['destination'] = `/topic/${destination}`;
+  }
+
+  /**
    * The SUBSCRIBE header that limits what the broker pushes ahead of acknowledgements: Classic
    * counts messages (`activemq.prefetchSize`, from the server's `prefetch`), Artemis bytes
    * (`consumer-window-size`, ARTEMIS-589; -1 for no limit). A limit in the other broker's unit is
-   * refused rather than dropped; without one, Artemis keeps its default.
+   * refused rather than dropped.
+   *
+   * One message is the exception, as both brokers can say it: Artemis hands a subscriber a message
+   * while its credit is above zero and takes the message's size off it, giving the size back on
+   * the ACK (the Artemis documentation's "Flow Control" page), so a window of 1 byte holds exactly
+   * one unacknowledged message, as `activemq.prefetchSize:1` does. Prefetch 1, given or defaulted
+   * from `concurrency: 1`, is therefore `consumer-window-size:1` there; any other message count is
+   * refused, and without a limit Artemis keeps its default window.
    */
   flowControl(limits: { readonly prefetch: number; readonly prefetchGiven: boolean; readonly consumerWindowSize: number | undefined }): StompHeaders {
     if (this.routesByType) {
+      if (limits.consumerWindowSize !== undefined) {
+        if (limits.prefetchGiven) throw new InvalidOptionError('prefetch', 'give prefetch or consumerWindowSize, not both');
+        return { 'consumer-window-size': String(limits.consumerWindowSize) };
+      }
+      if (limits.prefetch === 1) return { 'consumer-window-size': '1' };
       if (limits.prefetchGiven) {
         throw new InvalidOptionError(
           'prefetch',
-          `prefetch counts messages, which ActiveMQ Artemis cannot limit for a STOMP subscriber: it counts bytes; give consumerWindowSize (bytes, -1 for no limit) instead`,
+          `prefetch ${limits.prefetch} counts messages, which ActiveMQ Artemis cannot limit for a STOMP subscriber beyond one (prefetch 1): it counts bytes; give consumerWindowSize (bytes, -1 for no limit) instead`,
         );
       }
-      return limits.consumerWindowSize === undefined ? {} : { 'consumer-window-size': String(limits.consumerWindowSize) };
+      return {};
     }
     if (limits.consumerWindowSize !== undefined) {
       throw new InvalidOptionError(
@@ -98,7 +132,9 @@ export class BrokerDialect {
   newReplyQueue(): { readonly subscribeTo: string; readonly replyTo: string } {
     if (!this.routesByType) return { subscribeTo: '/temp-queue/nestjs-replies', replyTo: '/temp-queue/nestjs-replies' };
     const name = `${ARTEMIS_REPLY_PREFIX}${randomUUID()}`;
-    return { subscribeTo: `/queue/${name}`, replyTo: name };
+    // `queue://`: Artemis' JMS client reads a JMSReplyTo without a prefix as a topic, and then
+    // cannot send to this anycast queue (measured on 2.40: InvalidDestinationException).
+    return { subscribeTo: `/queue/${name}`, replyTo: `queue://${name}` };
   }
 
   /**
@@ -107,13 +143,29 @@ export class BrokerDialect {
    */
   isPrivateReplyTo(replyTo: string): boolean {
     if (TEMPORARY.test(replyTo)) return true;
-    return this.routesByType && ARTEMIS_REPLY_QUEUE.test(replyTo);
+    return this.routesByType && (ARTEMIS_REPLY_QUEUE.test(replyTo) || ARTEMIS_JMS_TEMPORARY.test(replyTo));
   }
 }
 
 /** The name prefix of the Artemis reply queues; a random UUID follows. */
 const ARTEMIS_REPLY_PREFIX = 'nestjs.replies.';
-const ARTEMIS_REPLY_QUEUE = /^(\/queue\/)?nestjs\.replies\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ARTEMIS_REPLY_QUEUE = /^(\/queue\/|queue:\/\/)?nestjs\.replies\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/**
+ * A temporary queue or topic of Artemis' JMS client as its JMSReplyTo reaches a STOMP consumer:
+ * `temp-queue://` and the address, a UUID only its connection reads.
+ */
+const ARTEMIS_JMS_TEMPORARY = /^temp-(queue|topic):\/\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The destination prefixes of Artemis' JMS client (in JMSReplyTo): the address follows. */
+const ARTEMIS_JMS_PREFIX = /^(queue|topic|temp-queue|temp-topic):\/\/(.+)$/;
+/**
+ * A consumer group's queue of a virtual topic, as Classic names it (`Consumer.<group>.VirtualTopic.X`).
+ * On Artemis it is that queue on the multicast address `VirtualTopic.X`, written as a fully
+ * qualified queue name, `VirtualTopic.X::Consumer.<group>.VirtualTopic.X` (the Artemis
+ * documentation's "Address Model", fully qualified queue names, and its OpenWire page on virtual
+ * topics, which maps Classic's consumer queues the same way): every group gets its own copy of
+ * each message sent to the topic, and the members of one group share theirs.
+ */
+const VIRTUAL_TOPIC_QUEUE = /^\/queue\/(Consumer\.[A-Za-z0-9_-]+\.(VirtualTopic\..+))$/;
 /** Classic's temporary destinations, as a requester writes them and as a consumer receives them. */
 const TEMPORARY = /^\/(remote-)?temp-(queue|topic)\/./;
 
@@ -123,7 +175,11 @@ const TEMPORARY = /^\/(remote-)?temp-(queue|topic)\/./;
  * queues, which are anycast.
  */
 function routed(destination: string): { name: string; type: 'ANYCAST' | 'MULTICAST' | undefined } {
+  const group = VIRTUAL_TOPIC_QUEUE.exec(destination);
+  if (group) return { name: `${group[2]!}::${group[1]!}`, type: 'MULTICAST' };
   if (destination.startsWith('/queue/')) return { name: destination.slice('/queue/'.length), type: 'ANYCAST' };
   if (destination.startsWith('/topic/')) return { name: destination.slice('/topic/'.length), type: 'MULTICAST' };
+  const jms = ARTEMIS_JMS_PREFIX.exec(destination);
+  if (jms) return { name: jms[2]!, type: jms[1]!.endsWith('queue') ? 'ANYCAST' : 'MULTICAST' };
   return { name: destination, type: ARTEMIS_REPLY_QUEUE.test(destination) ? 'ANYCAST' : undefined };
 }

@@ -115,3 +115,17 @@ export function sharedBrokerUrl(): string {
 export function deadLetterQueue(): string {
   return brokerKind() === 'artemis' ? '/queue/DLQ' : '/queue/ActiveMQ.DLQ';
 }
+
+/**
+ * Server options that let the broker push `messages` ahead of acknowledgements: `prefetch` on
+ * Classic and the embedded broker; on Artemis, which counts a STOMP subscriber's window in bytes
+ * and refuses a message count above 1, a window without limit.
+ */
+export function aheadOf(messages: number): { prefetch: number } | { consumerWindowSize: number } {
+  return brokerKind() === 'artemis' && messages > 1 ? { consumerWindowSize: -1 } : { prefetch: messages };
+}
+
+/** A message id in a log line, as a regular expression's source: `ID:…` on Classic, digits (`6386,6400`) on Artemis. */
+export function messageIdSource(): string {
+  return brokerKind() === 'artemis' ? '\\d+(?:,\\d+)?' : 'ID:\\S+';
+}

@@ -1,18 +1,19 @@
 import 'reflect-metadata';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller } from '@nestjs/common';
+import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { ActiveMQRecordBuilder } from '../../../lib/record-builders/activemq.record-builder.js';
 import type { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { ActiveMQContext } from '../../../lib/server/activemq.context.js';
-import { ServerActiveMQ } from '../../../lib/server/server-activemq.js';
+import { ServerActiveMQ, type ActiveMQServerOptions } from '../../../lib/server/server-activemq.js';
+import { InvalidOptionError } from '../../../lib/errors/activemq-error.js';
 import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import { BrokerUnreachableError } from '../../../lib/connection/connect-to-first.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
 import { UnknownUriParameterError } from '../../../lib/config/errors.js';
-import { deadLetterQueue } from '../../support/broker.js';
+import { aheadOf, brokerKind, deadLetterQueue, messageIdSource, sharedBrokerUrl } from '../../support/broker.js';
 import { connect } from '../../support/connect.js';
 import { deferred, newClient, RecordingLogger, startService, type RunningService } from '../../support/nest.js';
 
@@ -112,7 +113,7 @@ let client: ClientActiveMQ;
 let deadLetters: DeadLetters;
 beforeAll(async () => {
   // prefetch above concurrency, so that the handler limit is the server's and not the broker's.
-  service = await startService([EventsController], { concurrency: 2, prefetch: 6, consumerGroup: 'billing' });
+  service = await startService([EventsController], { concurrency: 2, ...aheadOf(6), consumerGroup: 'billing' });
   client = newClient();
   deadLetters = await DeadLetters.watch();
 });
@@ -132,7 +133,7 @@ describe('ServerActiveMQ consuming', () => {
     expect(failing.calls.get(probe)).toBe(3);
     const attempts = service.logger.lines.filter((l) => l.message.includes(`cannot process ${probe}`)).map((l) => /redelivered: (\w+)/.exec(l.message)![1]);
     expect(attempts).toEqual(['false', 'true', 'true']);
-    expect(await service.logger.waitFor(new RegExp(`handler for '${P}.fails' failed on message ID:`))).toMatch(/rejected/);
+    expect(await service.logger.waitFor(new RegExp(`handler for '${P}.fails' failed on message ${messageIdSource()}:`))).toMatch(/rejected/);
   }, 20_000);
 
   it('never calls a handler with a body that is not the JSON its content type claims: logged with the message id and dead-lettered', async () => {
@@ -144,7 +145,7 @@ describe('ServerActiveMQ consuming', () => {
     expect(dead.body.toString()).toBe('{"broken": ');
     expect(badJson.calls).toBe(0);
     const line = await service.logger.waitFor(/content-type application\/json but its body is not valid JSON/);
-    expect(line).toMatch(/message ID:\S+ on \/queue\/.*\.json/);
+    expect(line).toMatch(new RegExp(`message ${messageIdSource()} on /queue/.*\\.json`));
   }, 20_000);
 
   it('runs at most `concurrency` handlers at once per subscription', async () => {
@@ -217,6 +218,37 @@ describe('start-up', () => {
     expect(error).toBeInstanceOf(BrokerUnreachableError);
     expect((error as Error).message).toMatch(/after 3 attempts/);
     await app.close();
+  });
+
+  it('an option in the other broker’s terms is refused when the server meets the broker, by name and without retrying', async () => {
+    @Controller()
+    class One {
+      @EventPattern<string>(`${P}.refused`)
+      on(): void {}
+    }
+    @Module({ controllers: [One] })
+    class OneModule {}
+    const refusal = async (options: ActiveMQServerOptions): Promise<unknown> => {
+      const app = await NestFactory.createMicroservice(OneModule, { strategy: new ServerActiveMQ({ uri: sharedBrokerUrl(), ...options }), logger: new RecordingLogger() });
+      const error: unknown = await app.listen().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await app.close();
+      return error;
+    };
+    const artemis = brokerKind() === 'artemis';
+    // Artemis limits a STOMP subscriber in bytes and redelivers nothing a consumer NACKs (the
+    // server does it, with `redelivery`); Classic counts messages and redelivers itself.
+    const [prefetch, windowSize, redelivery] = [await refusal({ prefetch: 6 }), await refusal({ consumerWindowSize: 65536 }), await refusal({ redelivery: { delay: 10 } })];
+    expect([prefetch, windowSize, redelivery].map((e) => (e instanceof InvalidOptionError ? e.option : e))).toEqual(
+      artemis ? ['prefetch', undefined, undefined] : [undefined, 'consumerWindowSize', 'redelivery'],
+    );
+    if (artemis) expect((prefetch as Error).message).toMatch(/^prefetch 6 counts messages, which ActiveMQ Artemis cannot limit .* give consumerWindowSize/);
+    else
+      expect((redelivery as Error).message).toMatch(
+        /^redelivery is the server's own redelivery on ActiveMQ Artemis, whose STOMP NACK discards a message; ActiveMQ\/[56]\.\S+ redelivers a NACKed message itself/,
+      );
   });
 
   it('refuses an unknown option by name, suggesting the nearest', () => {

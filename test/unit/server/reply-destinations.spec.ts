@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { InvalidOptionError } from '../../../lib/errors/activemq-error.js';
 import { thrown } from '../../support/thrown.js';
 import { checkAllowedReplyTo, ReplyDestinations } from '../../../lib/server/reply-destinations.js';
+import { BrokerDialect } from '../../../lib/wire/broker-dialect.js';
 
 describe('reply destinations', () => {
   it('allows temporary destinations, as ActiveMQ names them, and the allowed patterns only', () => {
@@ -70,5 +71,20 @@ describe('checkAllowedReplyTo', () => {
     const error = thrown(() => checkAllowedReplyTo(value)) as InvalidOptionError;
     expect(error).toBeInstanceOf(InvalidOptionError);
     expect([error.option, error.message]).toEqual(['allowedReplyTo', message]);
+  });
+});
+
+describe('ReplyDestinations: Artemis JMS reply-to names', () => {
+  const artemis = BrokerDialect.of('ActiveMQ-Artemis/2.40.0 ActiveMQ Artemis Messaging Engine');
+
+  it("queue:// and topic:// (how Artemis' JMS client writes JMSReplyTo) are checked as /queue/ and /topic/ against allowedReplyTo", () => {
+    const replies = new ReplyDestinations(checkAllowedReplyTo(['/queue/replies.*']));
+    expect(['queue://replies.a', 'topic://replies.a', 'queue://orders', 'replies.a'].map((d) => replies.allows(d, artemis))).toEqual([true, false, false, true]);
+  });
+
+  it('a JMS temporary queue is allowed without allowedReplyTo', () => {
+    const replies = new ReplyDestinations(checkAllowedReplyTo(undefined));
+    expect(replies.allows('temp-queue://0f8fad5b-d9cb-469f-a165-70867728950e', artemis)).toBe(true);
+    expect(replies.allows('temp-queue://orders', artemis)).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import type { StompHeaders } from '../../../lib/stomp/frame.js';
 import { BrokerDialect } from '../../../lib/wire/broker-dialect.js';
 
 const ARTEMIS = 'ActiveMQ-Artemis/2.40.0 ActiveMQ Artemis Messaging Engine';
-const limits = (prefetchGiven: boolean, consumerWindowSize?: number) => ({ prefetch: 4, prefetchGiven, consumerWindowSize });
+const limits = (prefetchGiven: boolean, consumerWindowSize?: number, prefetch = 4) => ({ prefetch, prefetchGiven, consumerWindowSize });
 
 describe('BrokerDialect: which broker CONNECTED names', () => {
   it.each([
@@ -71,12 +71,28 @@ describe('BrokerDialect: reply queues', () => {
     const artemis = BrokerDialect.of(ARTEMIS);
     const a = artemis.newReplyQueue();
     const b = artemis.newReplyQueue();
-    expect(a.subscribeTo).toBe(`/queue/${a.replyTo}`);
-    expect(a.replyTo).toMatch(/^nestjs\.replies\.[0-9a-f-]{36}$/);
+    // reply-to as Artemis' JMS client writes a queue in JMSReplyTo, so a JMS replier can answer it.
+    expect(a.replyTo).toMatch(/^queue:\/\/nestjs\.replies\.[0-9a-f-]{36}$/);
+    expect(a.subscribeTo).toBe(`/queue/${a.replyTo.slice('queue://'.length)}`);
     expect(b.replyTo).not.toBe(a.replyTo);
     expect(artemis.isPrivateReplyTo(a.replyTo)).toBe(true);
     expect(artemis.isPrivateReplyTo('nestjs.replies.guess')).toBe(false);
     expect(artemis.isPrivateReplyTo('orders')).toBe(false);
+  });
+
+  it("Artemis: a JMS client's temporary queue (JMSReplyTo temp-queue://<UUID>) is private and is answered at its address", () => {
+    const artemis = BrokerDialect.of(ARTEMIS);
+    const temp = 'temp-queue://0f8fad5b-d9cb-469f-a165-70867728950e';
+    expect(artemis.isPrivateReplyTo(temp)).toBe(true);
+    expect(artemis.isPrivateReplyTo('temp-queue://orders')).toBe(false);
+    expect(artemis.isPrivateReplyTo('queue://orders')).toBe(false);
+    const headers: Record<string, string> = { destination: temp };
+    artemis.route(headers);
+    expect(headers).toEqual({ destination: '0f8fad5b-d9cb-469f-a165-70867728950e', 'destination-type': 'ANYCAST' });
+    const topic: Record<string, string> = { destination: 'topic://prices' };
+    artemis.route(topic);
+    expect(topic).toEqual({ destination: 'prices', 'destination-type': 'MULTICAST' });
+    expect(BrokerDialect.of('ActiveMQ/5.17.2').isPrivateReplyTo(temp)).toBe(false);
   });
 
   it('a temporary destination is private on every broker; an Artemis-style name is not on Classic', () => {
@@ -97,9 +113,44 @@ describe('BrokerDialect: flow control', () => {
     expect(BrokerDialect.of(ARTEMIS).flowControl(limits(false))).toEqual({});
   });
 
+  it('Artemis holds one message ahead with a 1-byte window: prefetch 1, given or from concurrency 1', () => {
+    expect(BrokerDialect.of(ARTEMIS).flowControl(limits(true, undefined, 1))).toEqual({ 'consumer-window-size': '1' });
+    expect(BrokerDialect.of(ARTEMIS).flowControl(limits(false, undefined, 1))).toEqual({ 'consumer-window-size': '1' });
+    expect(BrokerDialect.of(ARTEMIS).flowControl(limits(false, -1, 1))).toEqual({ 'consumer-window-size': '-1' });
+    expect(() => BrokerDialect.of(ARTEMIS).flowControl(limits(true, 1024, 1))).toThrow(/give prefetch or consumerWindowSize, not both/);
+  });
+
   it('a limit in the other broker’s unit is refused, naming the option to use', () => {
     expect(() => BrokerDialect.of(ARTEMIS).flowControl(limits(true))).toThrow(InvalidOptionError);
-    expect(() => BrokerDialect.of(ARTEMIS).flowControl(limits(true))).toThrow(/give consumerWindowSize/);
+    expect(() => BrokerDialect.of(ARTEMIS).flowControl(limits(true))).toThrow(/^prefetch 4 counts messages, .*give consumerWindowSize/);
     expect(() => BrokerDialect.of('ActiveMQ/5.17.2').flowControl(limits(false, 1024))).toThrow(/ActiveMQ Classic limits a subscriber in messages: give prefetch instead/);
+  });
+});
+
+describe('BrokerDialect: consumer groups and what a MESSAGE names', () => {
+  it('Artemis: a consumer group’s queue of a virtual topic is that queue on the topic’s address (a fully qualified queue name)', () => {
+    const artemis = BrokerDialect.of(ARTEMIS);
+    expect(artemis.subscription('/queue/Consumer.billing.VirtualTopic.orders', {})).toEqual({
+      destination: 'VirtualTopic.orders::Consumer.billing.VirtualTopic.orders',
+      headers: { 'subscription-type': 'MULTICAST' },
+    });
+    expect(BrokerDialect.of('ActiveMQ/6.3.1').subscription('/queue/Consumer.billing.VirtualTopic.orders', {}).destination).toBe('/queue/Consumer.billing.VirtualTopic.orders');
+  });
+
+  it('Artemis: a MESSAGE’s bare address is named as the transport names it, from its destination-type or the subscription', () => {
+    const artemis = BrokerDialect.of(ARTEMIS);
+    const named = (headers: Record<string, string>, subscribed?: string) => {
+      const copy = { ...headers };
+      artemis.received(copy, subscribed);
+      return copy['destination'];
+    };
+    expect(named({ destination: 'orders', 'destination-type': 'ANYCAST' })).toBe('/queue/orders');
+    expect(named({ destination: 'prices', 'destination-type': 'MULTICAST' })).toBe('/topic/prices');
+    expect(named({ destination: 'VirtualTopic.o::Consumer.a.VirtualTopic.o' })).toBe('/queue/Consumer.a.VirtualTopic.o');
+    expect(named({ destination: 'VirtualTopic.o', 'destination-type': 'MULTICAST' }, '/queue/Consumer.a.VirtualTopic.o')).toBe('/queue/Consumer.a.VirtualTopic.o');
+    expect(named({ destination: 'odd' })).toBe('odd');
+    const classic = { destination: '/queue/orders' };
+    BrokerDialect.of('ActiveMQ/5.17.2').received(classic);
+    expect(classic.destination).toBe('/queue/orders');
   });
 });
