@@ -112,7 +112,7 @@ export class AcknowledgedSender {
     if (unconfirmed.connection !== lost || !current || current === lost || current.isClosed) return;
     unconfirmed.connection = current;
     delete unconfirmed.message.headers['transaction'];
-    await this.write(unconfirmed).catch(() => undefined);
+    await this.write(unconfirmed, this.ids.duplicateDetection).catch(() => undefined);
   }
 
   /**
@@ -135,7 +135,10 @@ export class AcknowledgedSender {
       }
       unconfirmed.connection = connection;
       delete unconfirmed.message.headers['transaction'];
-      await this.write(unconfirmed).catch(() => undefined); // a failure here is settled through its batch
+      // With duplicate detection a re-send may be a duplicate, which Artemis drops alone outside a
+      // transaction but which makes a whole transaction fail ("Duplicate Message Detection"): each
+      // re-send then goes alone, with its own receipt.
+      await this.write(unconfirmed, this.ids.duplicateDetection).catch(() => undefined); // a failure here is settled through its batch
       count++;
     }
     if (reason) {
@@ -158,9 +161,9 @@ export class AcknowledgedSender {
     this.window.fail(entries, error);
   }
 
-  private async write(unconfirmed: Unconfirmed): Promise<void> {
+  private async write(unconfirmed: Unconfirmed, alone = false): Promise<void> {
     const { entry, message, connection } = unconfirmed;
-    if (this.strategy === 'receipt') {
+    if (this.strategy === 'receipt' || alone) {
       connection.request('SEND', message.headers, message.body, this.callTimeout).then(
         () => this.settle([entry], undefined),
         (error: Error) => this.settle([entry], error, connection),

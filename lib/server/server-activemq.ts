@@ -487,7 +487,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   /**
    * A body over `maxBodyBytes`: the connection skipped it, keeping none of it. Rejected, so that the broker
    * dead-letters it after its redeliveries, instead of failing the connection (which made the
-   * broker deliver it again at once, for ever, and held up every message behind it).
+   * broker deliver it again at once, for ever, and held up every message behind it). On Artemis,
+   * which cannot be told to redeliver, the connection is the way (below).
    */
   private async rejectOversize(delivery: Delivery): Promise<void> {
     const { connection, message } = delivery;
@@ -501,6 +502,24 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       replyTo !== undefined && this.replyDestinations.allows(replyTo, this.dialectOf(connection))
         ? () => this.replier.reply(connection, message, replyTo, { err: error })
         : undefined;
+    if (this.dialectOf(connection).routesByType) {
+      // Artemis discards what a STOMP consumer NACKs, and the server cannot send on a body it did
+      // not keep: the one way left to give the message back is to leave the connection without
+      // acknowledging it. Artemis then redelivers it after its redelivery-delay and, past its
+      // max-delivery-attempts, moves it to its dead-letter address itself, body intact (the Artemis
+      // documentation, "Message Redelivery and Undelivered Messages"); each delivery costs one
+      // reconnection, as many as that setting allows.
+      const where = message.headers['destination'] ?? delivery.consumer.pattern;
+      this.logger.error(
+        `message ${delivery.messageId} on ${where} not handled: ${reason}; not acknowledged: the server reconnects so that Artemis redelivers it, and past its max-delivery-attempts moves it to its dead-letter address`,
+      );
+      // Artemis' message-id is `<consumer>,<message>`: the message's part stays across redeliveries; its requester is told once.
+      const stable = `artemis\0${delivery.messageId.slice(delivery.messageId.indexOf(',') + 1)}`;
+      if (!this.poisonIds.has(stable)) await answer?.();
+      this.poisonIds.set(stable, true);
+      connection.destroy(new StompConnectionClosedError(`message ${delivery.messageId} is over maxBodyBytes: given back to Artemis unacknowledged`));
+      return;
+    }
     await this.rejectPoison(delivery, this.settlementOf(connection, message, true), reason, 'error', answer);
   }
 

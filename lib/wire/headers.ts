@@ -19,7 +19,7 @@ export class MessageIds {
   private count = 0;
 
   /** @param duplicateDetection Also stamp `_AMQ_DUPL_ID`, for Artemis' duplicate detection. */
-  constructor(private readonly duplicateDetection: boolean) {}
+  constructor(readonly duplicateDetection: boolean) {}
 
   /** Gives `headers` its id unless it has one already (a re-send), and returns it. */
   stamp(headers: Record<string, string>): string {

@@ -22,8 +22,8 @@ export const BROKERS = [
 
 /** The projects this run selected (all of jest.config.js's when --selectProjects is not given). */
 function selected(project) {
-  // As jest.config.js: the default matrix runs Classic 6; Artemis only when NESTJS_ACTIVEMQ_MATRIX names it.
-  const matrix = (process.env.NESTJS_ACTIVEMQ_MATRIX ?? 'activemq6').split(',');
+  // As jest.config.js: the default matrix runs Classic 6 and Artemis; NESTJS_ACTIVEMQ_MATRIX names fewer.
+  const matrix = (process.env.NESTJS_ACTIVEMQ_MATRIX ?? 'activemq6,artemis').split(',');
   if (project !== 'activemq' && !matrix.includes(project)) return false;
   const argv = process.argv;
   const at = argv.indexOf('--selectProjects');

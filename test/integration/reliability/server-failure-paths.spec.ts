@@ -10,7 +10,7 @@ import type { ActiveMQContext } from '../../../lib/server/activemq.context.js';
 import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import { StompConnectionClosedError } from '../../../lib/stomp/errors.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
-import { deadLetterQueue, TestBroker } from '../../support/broker.js';
+import { aheadOf, brokerKind, deadLetterQueue, messageIdSource, TestBroker } from '../../support/broker.js';
 import { connect } from '../../support/connect.js';
 import { deferred, startService, type RecordingLogger, type RunningService } from '../../support/nest.js';
 
@@ -26,6 +26,8 @@ beforeAll(async () => {
 afterAll(async () => broker?.clean());
 
 const MAX_REDELIVERIES = 2;
+/** Artemis: the server redelivers rejected messages itself (its STOMP NACK discards them): other log lines. */
+const artemis = brokerKind() === 'artemis';
 const fast = () => `${broker.url}?initialReconnectDelay=50&maxReconnectDelay=500`;
 const name = (label: string) => `sfp.${label}.${randomUUID().slice(0, 8)}`;
 const linesOf = (logger: RecordingLogger, level: string, test: RegExp) => logger.lines.filter((l) => l.level === level && test.test(l.message));
@@ -89,58 +91,79 @@ function reconnected(service: RunningService): Promise<void> {
 }
 
 describe('poison messages (#2, #13)', () => {
-  it('#2 an incoming message over maxBodyBytes is rejected once, the messages behind it are handled, no reconnection', async () => {
-    const pattern = name('oversize');
-    const handled: string[] = [];
-    const last = deferred();
-    @Controller()
-    class Orders {
-      @EventPattern<string>(pattern)
-      on(@Payload() data: string): void {
-        handled.push(data);
-        if (data === 'after-2') last.resolve();
+  it(
+    '#2 an incoming message over maxBodyBytes is rejected once, the messages behind it are handled, no reconnection',
+    async () => {
+      const pattern = name('oversize');
+      const handled: string[] = [];
+      const last = deferred();
+      @Controller()
+      class Orders {
+        @EventPattern<string>(pattern)
+        on(@Payload() data: string): void {
+          handled.push(data);
+          if (data === 'after-2') last.resolve();
+        }
       }
-    }
-    const dlq = await DeadLetters.watch(pattern);
-    // concurrency 1 (and so prefetch 1): nothing passes the oversize message unless it is settled.
-    const service = await startService([Orders], { uri: `${broker.url}?maxBodyBytes=1024`, concurrency: 1 });
-    const raw = await connect(broker.url);
-    const replies: StompFrame[] = [];
-    const marker = deferred();
-    await raw.subscribe('/temp-queue/r2', (m) => (m.body.toString() === 'marker' ? marker.resolve() : replies.push(m)));
-    try {
-      const queue = `/queue/${pattern}`;
-      // A text message (ActiveMQ sends it without content-length: the body ends at its NUL) and a
-      // bytes message (with content-length), both over the limit, then two that are not.
-      await raw.send(queue, { persistent: 'true', probe: `${pattern}-text` }, 'x'.repeat(5000), { receipt: true });
-      await raw.send(queue, { persistent: 'true', probe: `${pattern}-bytes`, 'content-length': '' }, Buffer.alloc(300_000, 7), { receipt: true });
-      // And a request: its requester is told once.
-      await raw.send(queue, { persistent: 'true', probe: `${pattern}-request`, 'reply-to': '/temp-queue/r2', 'correlation-id': 'c2' }, 'y'.repeat(2000), { receipt: true });
-      await raw.send(queue, { 'content-type': 'text/plain' }, 'after-1', { receipt: true });
-      await raw.send(queue, { 'content-type': 'text/plain' }, 'after-2', { receipt: true });
-      const lost = service.logger.waitFor(/lost the connection|invalid frame/);
-      await Promise.race([last.promise, lost.then((line) => Promise.reject(new Error(`the connection failed instead: ${line}`)))]);
-      expect(handled).toEqual(['after-1', 'after-2']);
-      // Three deliveries each (first + two redeliveries), then the broker's DLQ, bodies intact.
-      const [text, bytes] = await Promise.all([dlq.next(`${pattern}-text`), dlq.next(`${pattern}-bytes`), dlq.next(`${pattern}-request`)]);
-      expect(text.body.toString()).toBe('x'.repeat(5000));
-      expect(bytes.body.length).toBe(300_000);
-      await raw.send('/temp-queue/r2', {}, 'marker', { receipt: true });
-      await marker.promise;
-      expect(replies.map((r) => [r.headers['correlation-id'], r.headers['nestjsReply']])).toEqual([['c2', 'error']]);
-      const logged = linesOf(service.logger, 'error', /over maxBodyBytes/);
-      expect(logged).toHaveLength(3);
-      expect(logged[0]!.message).toMatch(/^message ID:\S+ on \/queue\/sfp\.oversize\.\S+ not handled: its body \(without content-length\) is over maxBodyBytes \(1024\)/);
-      expect(logged[1]!.message).toMatch(/^message ID:\S+ on \/queue\/sfp\.oversize\.\S+ not handled: its body of 300000 bytes is over maxBodyBytes \(1024\)/);
-      expect(linesOf(service.logger, 'debug', /not handled again \(its body .*over maxBodyBytes/)).toHaveLength(3 * MAX_REDELIVERIES);
-      expect(service.server.metrics()).toMatchObject({ status: ActiveMQStatus.CONNECTED, reconnections: 0, rejected: 3 * (1 + MAX_REDELIVERIES) });
-      expect(service.logger.lines.filter((l) => /lost the connection|invalid frame/.test(l.message))).toEqual([]);
-    } finally {
-      await raw.disconnect();
-      await service.close();
-      await dlq.close();
-    }
-  }, 30_000);
+      const dlq = await DeadLetters.watch(pattern);
+      // concurrency 1 (and so prefetch 1): nothing passes the oversize message unless it is settled.
+      const service = await startService([Orders], { uri: `${broker.url}?maxBodyBytes=1024`, concurrency: 1 });
+      const raw = await connect(broker.url);
+      const replies: StompFrame[] = [];
+      const marker = deferred();
+      await raw.subscribe('/temp-queue/r2', (m) => (m.body.toString() === 'marker' ? marker.resolve() : replies.push(m)));
+      try {
+        const queue = `/queue/${pattern}`;
+        // A text message (ActiveMQ sends it without content-length: the body ends at its NUL) and a
+        // bytes message (with content-length), both over the limit, then two that are not.
+        await raw.send(queue, { persistent: 'true', probe: `${pattern}-text` }, 'x'.repeat(5000), { receipt: true });
+        await raw.send(queue, { persistent: 'true', probe: `${pattern}-bytes`, 'content-length': '' }, Buffer.alloc(300_000, 7), { receipt: true });
+        // And a request: its requester is told once.
+        await raw.send(queue, { persistent: 'true', probe: `${pattern}-request`, 'reply-to': '/temp-queue/r2', 'correlation-id': 'c2' }, 'y'.repeat(2000), { receipt: true });
+        await raw.send(queue, { 'content-type': 'text/plain' }, 'after-1', { receipt: true });
+        await raw.send(queue, { 'content-type': 'text/plain' }, 'after-2', { receipt: true });
+        // Artemis discards a NACKed message, so there the server gives it back by reconnecting (asserted below).
+        const lost = artemis ? new Promise<never>(() => undefined) : service.logger.waitFor(/lost the connection|invalid frame/);
+        await Promise.race([last.promise, lost.then((line) => Promise.reject(new Error(`the connection failed instead: ${line}`)))]);
+        expect(handled).toEqual(['after-1', 'after-2']);
+        // Three deliveries each (first + two redeliveries), then the broker's DLQ, bodies intact.
+        const [text, bytes] = await Promise.all([dlq.next(`${pattern}-text`), dlq.next(`${pattern}-bytes`), dlq.next(`${pattern}-request`)]);
+        expect(text.body.toString()).toBe('x'.repeat(5000));
+        expect(bytes.body.length).toBe(300_000);
+        await raw.send('/temp-queue/r2', {}, 'marker', { receipt: true });
+        await marker.promise;
+        expect(replies.map((r) => [r.headers['correlation-id'], r.headers['nestjsReply']])).toEqual([['c2', 'error']]);
+        const logged = linesOf(service.logger, 'error', /over maxBodyBytes/);
+        if (artemis) {
+          // One line and one reconnection per delivery: three messages, three deliveries each.
+          expect(logged).toHaveLength(3 * (1 + MAX_REDELIVERIES));
+          for (const line of logged)
+            expect(line.message).toMatch(
+              /not acknowledged: the server reconnects so that Artemis redelivers it, and past its max-delivery-attempts moves it to its dead-letter address$/,
+            );
+          expect(
+            linesOf(service.logger, 'warn', /^lost the connection to \S+( as it opened)?: message \S+ is over maxBodyBytes: given back to Artemis unacknowledged; reconnecting/),
+          ).toHaveLength(3 * (1 + MAX_REDELIVERIES));
+          return;
+        }
+        expect(logged).toHaveLength(3);
+        expect(logged[0]!.message).toMatch(
+          new RegExp(`^message ${messageIdSource()} on /queue/sfp\\.oversize\\.\\S+ not handled: its body \\(without content-length\\) is over maxBodyBytes \\(1024\\)`),
+        );
+        expect(logged[1]!.message).toMatch(
+          new RegExp(`^message ${messageIdSource()} on /queue/sfp\\.oversize\\.\\S+ not handled: its body of 300000 bytes is over maxBodyBytes \\(1024\\)`),
+        );
+        expect(linesOf(service.logger, 'debug', /not handled again \(its body .*over maxBodyBytes/)).toHaveLength(3 * MAX_REDELIVERIES);
+        expect(service.server.metrics()).toMatchObject({ status: ActiveMQStatus.CONNECTED, reconnections: 0, rejected: 3 * (1 + MAX_REDELIVERIES) });
+        expect(service.logger.lines.filter((l) => /lost the connection|invalid frame/.test(l.message))).toEqual([]);
+      } finally {
+        await raw.disconnect();
+        await service.close();
+        await dlq.close();
+      }
+    },
+    artemis ? 90_000 : 30_000,
+  ); // on Artemis: 9 deliveries, a reconnection and a 1.1 s redelivery-delay each
 
   it('#13 an invalid JSON request is answered once and logged once; its redeliveries are rejected quietly', async () => {
     const pattern = name('badjson');
@@ -176,9 +199,17 @@ describe('poison messages (#2, #13)', () => {
       const errors = linesOf(service.logger, 'error', /not valid JSON/);
       expect(errors).toHaveLength(1);
       expect(errors[0]!.message).toMatch(
-        /^message ID:\S+ on \/queue\/sfp\.badjson\.\S+ not handled: it has content-type application\/json but its body is not valid JSON; rejected/,
+        new RegExp(`^message ${messageIdSource()} on /queue/sfp\\.badjson\\.\\S+ not handled: it has content-type application/json but its body is not valid JSON; rejected`),
       );
-      expect(linesOf(service.logger, 'debug', /not handled again \(it has content-type application\/json but its body is not valid JSON\)/)).toHaveLength(MAX_REDELIVERIES);
+      // Classic redelivers it, each time rejected quietly; on Artemis it goes to the DLQ at once.
+      expect(errors[0]!.message).toMatch(
+        artemis
+          ? /; rejected for the last time: the server moves it to DLQ at once: no delivery can handle it$/
+          : /; rejected, and its redeliveries( \(at most \d+\))? will be too, quietly/,
+      );
+      expect(linesOf(service.logger, 'debug', /not handled again \(it has content-type application\/json but its body is not valid JSON\)/)).toHaveLength(
+        artemis ? 0 : MAX_REDELIVERIES,
+      );
     } finally {
       await requester.disconnect();
       await service.close();
@@ -260,7 +291,7 @@ describe('redeliveries after a reconnection (#6)', () => {
       // The NACK goes to the broker's redelivery policy: the next delivery runs (and succeeds).
       await ranAgain.promise;
       expect(calls).toEqual([false, true]);
-      expect(linesOf(service.logger, 'error', /failed on message ID:\S+: the first run fails; rejected/)).toHaveLength(1);
+      expect(linesOf(service.logger, 'error', new RegExp(`failed on message ${messageIdSource()}: the first run fails; rejected`))).toHaveLength(1);
     } finally {
       release.resolve();
       await raw.disconnect();
@@ -295,7 +326,7 @@ describe('redeliveries after a reconnection (#6)', () => {
       }
     }
     // prefetch 2: the broker sends B while A's redelivery still waits, so B reaches the handler gate.
-    const service = await startService([Jobs], { uri: fast(), concurrency: 1, prefetch: 2 });
+    const service = await startService([Jobs], { uri: fast(), concurrency: 1, ...aheadOf(2) });
     const raw = await connect(broker.url);
     try {
       const queue = `/queue/${pattern}`;
@@ -347,7 +378,7 @@ describe('reply-to (#10)', () => {
       const warnings = linesOf(service.logger, 'warn', /reply-to/);
       expect(warnings).toHaveLength(1);
       expect(warnings[0]!.message).toMatch(
-        new RegExp(`^message ID:\\S+ on /queue/${pattern.replace(/\./g, '\\.')} not handled: its reply-to ${victim.replace(/\./g, '\\.')} is not allowed`),
+        new RegExp(`^message ${messageIdSource()} on /queue/${pattern.replace(/\./g, '\\.')} not handled: its reply-to ${victim.replace(/\./g, '\\.')} is not allowed`),
       );
     } finally {
       await attacker.disconnect();
@@ -373,7 +404,8 @@ describe('reply-to (#10)', () => {
     try {
       expect(await firstValueFrom(client.send(pattern, 21))).toBe(42);
       // What ActiveMQ Classic hands the server for ClientActiveMQ's /temp-queue/nestjs-replies.
-      expect(replyTos[0]).toMatch(/^\/remote-temp-queue\/ID:/);
+      // On Artemis, the client's own reply queue, written as its JMS client writes a queue.
+      expect(replyTos[0]).toMatch(artemis ? /^queue:\/\/nestjs\.replies\.[0-9a-f-]{36}$/ : /^\/remote-temp-queue\/ID:/);
       const replies = `/queue/replies.${randomUUID().slice(0, 8)}`;
       const reply = deferred<string>();
       await jms.subscribe(replies, (m) => reply.resolve(m.body.toString()));
@@ -414,12 +446,20 @@ describe('failure lines (#12)', () => {
       const lastLine = service.logger.waitFor(/rejected for the last time/);
       await dlq.next(probe);
       await lastLine;
-      const failures = linesOf(service.logger, 'error', new RegExp(`^handler for '${pattern.replace(/\./g, '\\.')}' failed on message ID:`)).map((l) => l.message);
+      const failures = linesOf(service.logger, 'error', new RegExp(`^handler for '${pattern.replace(/\./g, '\\.')}' failed on message ${messageIdSource()}:`)).map(
+        (l) => l.message,
+      );
       expect(failures).toHaveLength(1 + MAX_REDELIVERIES);
       for (const line of failures) expect(line).toContain(': {"code":"OUT_OF_STOCK","details":{"sku":"A-1","wanted":3}}; ');
-      expect(failures[0]).toMatch(/; rejected: the broker redelivers it \(at most 2 more times\), then moves it to its DLQ$/);
-      expect(failures[1]).toMatch(/; rejected: the broker redelivers it \(at most 1 more time\), then moves it to its DLQ$/);
-      expect(failures[2]).toMatch(/; rejected for the last time \(delivery 3, brokerMaxRedeliveries 2\): the broker moves it to its DLQ$/);
+      if (artemis) {
+        expect(failures[0]).toMatch(/; rejected: the server sends it again in 1100 ms \(delivery 2 of 3\), then to DLQ$/);
+        expect(failures[1]).toMatch(/; rejected: the server sends it again in 1100 ms \(delivery 3 of 3, the last\), then to DLQ$/);
+        expect(failures[2]).toMatch(/; rejected for the last time: the server moves it to DLQ after 3 deliveries \(redelivery.maxRedeliveries 2\)$/);
+      } else {
+        expect(failures[0]).toMatch(/; rejected: the broker redelivers it \(at most 2 more times\), then moves it to its DLQ$/);
+        expect(failures[1]).toMatch(/; rejected: the broker redelivers it \(at most 1 more time\), then moves it to its DLQ$/);
+        expect(failures[2]).toMatch(/; rejected for the last time \(delivery 3, brokerMaxRedeliveries 2\): the broker moves it to its DLQ$/);
+      }
       // Said once, by the transport: not also by Nest, and never as [object Object].
       expect(service.logger.lines.filter((l) => /\[object Object\]|Rpc Exception/.test(l.message))).toEqual([]);
     } finally {
@@ -456,7 +496,9 @@ describe('failure lines (#12)', () => {
       await firstValueFrom(client.emit(defaulted, { name: 1 }), { defaultValue: undefined });
       const withRpc = await service.logger.waitFor(new RegExp(`^handler for '${explicit.replace(/\./g, '\\.')}' failed`));
       expect(withRpc).toMatch(
-        /: validation failed: name must be a string; address\.city should not be empty; rejected: the broker redelivers it, or past its maximumRedeliveries moves it to its DLQ$/,
+        artemis
+          ? /: validation failed: name must be a string; address\.city should not be empty; rejected: the server sends it again in 1100 ms \(delivery 2 of 3\), then to DLQ$/
+          : /: validation failed: name must be a string; address\.city should not be empty; rejected: the broker redelivers it, or past its maximumRedeliveries moves it to its DLQ$/,
       );
       const withDefault = await service.logger.waitFor(new RegExp(`^handler for '${defaulted.replace(/\./g, '\\.')}' failed`));
       expect(withDefault).not.toMatch(/\(Internal server error\)/);

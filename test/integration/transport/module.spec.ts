@@ -9,14 +9,14 @@ import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
 import { DurableSend, NonDurableSend, Transactional } from '../../../lib/decorators/send-decorators.js';
 import { getMessagingClientToken, InjectMessagingClient, MessagingModule } from '../../../lib/module/messaging.module.js';
-import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import { parseActiveMQUri } from '../../../lib/config/parse-uri.js';
 import { DelayProxy } from '../../support/delay-proxy.js';
 import { ActiveMQContext } from '../../../lib/server/activemq.context.js';
 import { ServerActiveMQ } from '../../../lib/server/server-activemq.js';
 import { UnknownUriParameterError } from '../../../lib/config/errors.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
-import { optionsFor as optionsForShared } from '../../support/connect.js';
+import { connect } from '../../support/connect.js';
+import { seenTo, sentTo } from '../../support/artemis-helpers.js';
 import { deferred, RecordingLogger, startService } from '../../support/nest.js';
 
 const P = `mod.${process.pid}.${Date.now().toString(36)}`;
@@ -63,8 +63,8 @@ describe('MessagingModule', () => {
     }).compile();
     const client = moduleRef.get(ClientActiveMQ);
     await client.connect();
-    // CONNECTED's server header: ActiveMQ/5.x, or the embedded broker.
-    expect(client.unwrap<{ server: string }>().server).toMatch(/^(ActiveMQ|nestjs-activemq-embedded)\//);
+    // CONNECTED's server header: ActiveMQ/5.x or 6.x, ActiveMQ-Artemis/2.x, or the embedded broker.
+    expect(client.unwrap<{ server: string }>().server).toMatch(/^(ActiveMQ|ActiveMQ-Artemis|nestjs-activemq-embedded)\//);
     await moduleRef.close();
   });
 
@@ -206,8 +206,8 @@ describe('send decorators on Nest providers, with the client MessagingModule inj
       await Promise.all([orders.place('o-1'), orders.track('c-1')]);
       await expect(orders.placeAndFail('o-2')).rejects.toThrow('rolled back');
       await orders.place('o-3');
-      const placed = proxy.sent('SEND', `/queue/${P}.decorated-orders`);
-      const clicks = await proxy.seen('SEND', `/queue/${P}.decorated-clicks`);
+      const placed = sentTo(proxy, 'SEND', `/queue/${P}.decorated-orders`);
+      const clicks = await seenTo(proxy, 'SEND', `/queue/${P}.decorated-clicks`);
       expect(placed.map((f) => [f.headers['persistent'], f.headers['priority'], f.headers['receipt'] !== undefined, f.headers['transaction'] !== undefined])).toEqual([
         ['true', '3', true, false],
         ['true', '3', false, true],
@@ -216,7 +216,7 @@ describe('send decorators on Nest providers, with the client MessagingModule inj
       expect(clicks.headers).toMatchObject({ persistent: 'false', priority: '3' });
       expect(clicks.headers['receipt']).toBeUndefined();
       // The rolled-back order never reached the queue: o-1 then o-3.
-      const consumer = await StompConnection.connect(optionsForShared());
+      const consumer = await connect();
       const bodies: string[] = [];
       await new Promise<void>((resolve) => {
         void consumer.subscribe(`/queue/${P}.decorated-orders`, (m) => {
