@@ -15,12 +15,13 @@ interface SenderSettings {
   readonly strategy?: ConfirmationStrategy;
   readonly batchSize?: number;
   readonly resendOnReconnect?: boolean;
+  readonly duplicateDetection?: boolean;
 }
 
-function senderOf({ capacity = 1 << 20, strategy = 'transaction', batchSize = 100, resendOnReconnect = false }: SenderSettings = {}) {
+function senderOf({ capacity = 1 << 20, strategy = 'transaction', batchSize = 100, resendOnReconnect = false, duplicateDetection = false }: SenderSettings = {}) {
   const outcomes: SendOutcome[] = [];
   const window = new ConfirmationWindow(capacity, (outcome) => outcomes.push(outcome));
-  const sender = new AcknowledgedSender(window, strategy, batchSize, CALL_TIMEOUT, resendOnReconnect, new MessageIds(false));
+  const sender = new AcknowledgedSender(window, strategy, batchSize, CALL_TIMEOUT, resendOnReconnect, new MessageIds(duplicateDetection));
   /** What was reported, as `body:status` (the body is the message id's stand-in: each test sends distinct bodies). */
   const reported = () => outcomes.map((o) => `${bodies.get(o.messageId)}:${o.status}`);
   const bodies = new Map<string, string>();
@@ -295,6 +296,30 @@ describe('AcknowledgedSender: lost connections', () => {
       ['a', tx],
       ['b', tx],
     ]);
+    second.receipt();
+    await turn();
+    expect(reported()).toEqual(['a:confirmed', 'b:confirmed']);
+  });
+
+  it('with duplicateDetection, each re-send goes alone with its own receipt: a duplicate would fail a whole transaction on Artemis', async () => {
+    const { sender, send, reported } = senderOf({ resendOnReconnect: true, duplicateDetection: true });
+    const first = connection('first:1');
+    await Promise.all(['a', 'b'].map((body) => send(first, body)));
+    await turn();
+    expect(first.commands).toEqual(['BEGIN', 'SEND', 'SEND', 'COMMIT']);
+    first.lose();
+    await turn();
+    const second = connection('second:2');
+    expect(await sender.resend(second.connection)).toBe(2);
+    expect(second.commands).toEqual(['SEND', 'SEND']);
+    const dupIds = (fake: FakeStompConnection) => fake.framesOf('SEND').map((f) => f.headers['_AMQ_DUPL_ID']);
+    expect(dupIds(first)).toEqual([expect.any(String), expect.any(String)]);
+    expect(dupIds(second)).toEqual(dupIds(first));
+    expect(second.framesOf('SEND').map((f) => [f.headers['transaction'], f.headers['receipt'] !== undefined])).toEqual([
+      [undefined, true],
+      [undefined, true],
+    ]);
+    second.receipt();
     second.receipt();
     await turn();
     expect(reported()).toEqual(['a:confirmed', 'b:confirmed']);
