@@ -9,6 +9,7 @@
 // The transport: client, server, their options and the handler's context.
 export { ClientActiveMQ, type ActiveMQClientOptions } from './client/client-activemq.js';
 export { ServerActiveMQ, type ActiveMQServerOptions } from './server/server-activemq.js';
+export type { RedeliveryOptions } from './server/resend-redelivery.js';
 export { ActiveMQContext, type ActiveMQMessage } from './server/activemq.context.js';
 export type { ActiveMQConnectionSettings } from './config/resolve-settings.js';
 export type { ActiveMQUriOptions } from './config/uri-options.js';
