@@ -312,7 +312,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
         if (this.options.redelivery !== undefined && !dialect.routesByType) {
           throw new InvalidOptionError(
             'redelivery',
-            `redelivery is the server's own redelivery on ActiveMQ Artemis, whose STOMP NACK discards a message; ${connection.server ?? 'this broker'} redelivers a NACKed message itself: configure its redeliveryPolicy (and brokerMaxRedeliveries here, for the log)`,
+            `redelivery is the server's own redelivery on ActiveMQ Artemis, whose STOMP NACK discards a message; ${connection.server ?? 'this broker'} redelivers a NACKed message itself: configure ${dialect.family === 'embedded' ? 'the embedded broker’s redelivery settings' : 'its redeliveryPolicy'} (and brokerMaxRedeliveries here, for the log)`,
           );
         }
         connection.routing = dialect;
