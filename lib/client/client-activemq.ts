@@ -19,6 +19,7 @@ import { connectInProcess } from '../broker/index.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../config/resolve-settings.js';
 import type { ActiveMQUriOptions } from '../config/uri-options.js';
 import { ActiveMQClientClosedError, ActiveMQConnectionLostError } from '../errors/client-errors.js';
+import { InvalidOptionError } from '../errors/activemq-error.js';
 import { runInTransactionScope, sendContext, type SendContext } from '../producer/send-context.js';
 import { AcknowledgedSender, isConnectionLoss, windowBytes, type ConfirmationStrategy } from '../producer/acknowledged-sender.js';
 import type { SendOutcome } from '../producer/acknowledgements.js';
@@ -47,7 +48,10 @@ export interface ActiveMQClientOptions extends ActiveMQConnectionSettings {
   readonly serializer?: ActiveMQSerializer;
   /** Turns a reply's decoded body (JSON value, string or Buffer, by its content type) into the caller's value. Default: as it is. */
   readonly deserializer?: ActiveMQDeserializer;
-  /** How windowed sends are confirmed: grouped in transactions (default) or a receipt each (the default with `duplicateDetection`). */
+  /**
+   * How windowed sends are confirmed: grouped in transactions (default) or a receipt each (the
+   * default with `duplicateDetection`, and always on ActiveMQ Artemis, which refuses `'transaction'`).
+   */
   readonly confirmationStrategy?: ConfirmationStrategy;
   /** Most messages in one confirmation transaction. Default 500. */
   readonly confirmationBatchSize?: number;
@@ -516,6 +520,12 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
   private async prepare(connection: StompConnection, reason: PreparationReason): Promise<void> {
     // CONNECTED named the broker: how it reads destinations, and where this connection's replies go.
     const dialect = BrokerDialect.of(connection.server);
+    if (dialect.routesByType && this.acknowledged && this.options.confirmationStrategy === 'transaction') {
+      throw new InvalidOptionError(
+        'confirmationStrategy',
+        `confirmationStrategy 'transaction' cannot confirm sends on ActiveMQ Artemis: it answers a COMMIT with a RECEIPT even when it refused one of the transaction's SENDs; leave confirmationStrategy out (each windowed send then carries its own receipt there) or give 'receipt'`,
+      );
+    }
     connection.routing = dialect;
     const replyQueue = dialect.newReplyQueue();
     this.replyQueues.set(connection, replyQueue);

@@ -6,6 +6,7 @@ import type { MessageIds } from '../wire/headers.js';
 import { SendInDoubtError } from './errors.js';
 import type { ConfirmationWindow, WindowEntry } from './confirmation-window.js';
 import { messageBytes } from '../stomp/frame.js';
+import { BrokerDialect } from '../wire/broker-dialect.js';
 
 /**
  * How windowed sends get their confirmations:
@@ -161,9 +162,20 @@ export class AcknowledgedSender {
     this.window.fail(entries, error);
   }
 
+  /**
+   * Artemis answers a COMMIT with a RECEIPT even when it refused one of the transaction's SENDs
+   * (that refusal is an ERROR naming no receipt, which can come after the RECEIPT), and commits
+   * the rest: there a COMMIT's receipt does not prove that each send was stored (measured on
+   * 2.40.0). So on Artemis each windowed send carries its own receipt, and a refusal names the
+   * send it refuses; the client refuses `confirmationStrategy: 'transaction'` there.
+   */
+  private strategyOn(connection: StompConnection): ConfirmationStrategy {
+    return BrokerDialect.of(connection.server).routesByType ? 'receipt' : this.strategy;
+  }
+
   private async write(unconfirmed: Unconfirmed, alone = false): Promise<void> {
     const { entry, message, connection } = unconfirmed;
-    if (this.strategy === 'receipt' || alone) {
+    if (this.strategyOn(connection) === 'receipt' || alone) {
       connection.request('SEND', message.headers, message.body, this.callTimeout).then(
         () => this.settle([entry], undefined),
         (error: Error) => this.settle([entry], error, connection),

@@ -8,8 +8,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
-import { StompConnection } from '../../../lib/connection/stomp-connection.js';
-import { optionsFor } from '../../support/connect.js';
+import { connect } from '../../support/connect.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
 import { deferred, startService, type RunningService } from '../../support/nest.js';
 
@@ -107,7 +106,7 @@ describe('tracing through @opentelemetry/api', () => {
   });
 
   it('a message from a client without tracing starts a trace of its own', async () => {
-    const raw = await StompConnection.connect(optionsFor(sharedBrokerUrl()));
+    const raw = await connect(sharedBrokerUrl());
     await raw.send(`/queue/${P}.plain`, {}, 'no trace context', { receipt: true });
     await raw.disconnect();
     const traceId = await handled.plain.promise;

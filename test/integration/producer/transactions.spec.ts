@@ -8,6 +8,7 @@ import { parseActiveMQUri } from '../../../lib/config/parse-uri.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
 import { connect } from '../../support/connect.js';
 import { DelayProxy } from '../../support/delay-proxy.js';
+import { sentTo } from '../../support/artemis-helpers.js';
 
 const P = `tx.${process.pid}.${Date.now().toString(36)}`;
 const DELAY = 5;
@@ -53,7 +54,7 @@ describe('client.transaction()', () => {
       }
       await emitted(client, `${P}.commit`, 'via emit()'); // the client's own emit() joins the transaction
     });
-    const sends = proxy.sent('SEND', `/queue/${P}.commit`);
+    const sends = sentTo(proxy, 'SEND', `/queue/${P}.commit`);
     const transaction = sends[0]!.headers['transaction']!;
     expect(sends.every((f) => f.headers['transaction'] === transaction && f.headers['receipt'] === undefined)).toBe(true);
     expect(proxy.sent('BEGIN').filter((f) => f.headers['transaction'] === transaction)).toHaveLength(1);
@@ -73,7 +74,7 @@ describe('client.transaction()', () => {
       })
       .catch((e: unknown) => e);
     expect((error as Error).message).toBe('changed my mind');
-    const transaction = proxy.sent('SEND', `/queue/${P}.abort`)[0]!.headers['transaction']!;
+    const transaction = sentTo(proxy, 'SEND', `/queue/${P}.abort`)[0]!.headers['transaction']!;
     expect(proxy.sent('ABORT').filter((f) => f.headers['transaction'] === transaction)).toHaveLength(1);
     expect(proxy.sent('COMMIT').filter((f) => f.headers['transaction'] === transaction)).toHaveLength(0);
     expect(await contentsBefore(`${P}.abort`)).toEqual([]);
@@ -87,7 +88,7 @@ describe('client.transaction()', () => {
         await inner.emit(`${P}.nested`, 'inner');
       });
     });
-    const sends = proxy.sent('SEND', `/queue/${P}.nested`);
+    const sends = sentTo(proxy, 'SEND', `/queue/${P}.nested`);
     expect(new Set(sends.map((f) => f.headers['transaction'])).size).toBe(1);
     expect(await contentsBefore(`${P}.nested`)).toEqual(['outer', 'inner']);
   });
@@ -131,7 +132,7 @@ describe('@Transactional()', () => {
 
   it('combines with @DurableSend: transacted, with its priority', async () => {
     await service.placeWithPriority('p');
-    const [frame] = proxy.sent('SEND', `/queue/${P}.decorated-priority`);
+    const [frame] = sentTo(proxy, 'SEND', `/queue/${P}.decorated-priority`);
     expect(frame!.headers).toMatchObject({ priority: '6', persistent: 'true' });
     expect(frame!.headers['transaction']).toBeDefined();
     expect(frame!.headers['receipt']).toBeUndefined();
@@ -140,7 +141,7 @@ describe('@Transactional()', () => {
   it('keeps concurrent calls in separate transactions', async () => {
     await Promise.all([service.placeAll(['c1', 'c2']), service.placeAll(['d1', 'd2'])]);
     const byTransaction = new Map<string, number>();
-    for (const f of proxy.sent('SEND', `/queue/${P}.decorated`)) byTransaction.set(f.headers['transaction']!, (byTransaction.get(f.headers['transaction']!) ?? 0) + 1);
+    for (const f of sentTo(proxy, 'SEND', `/queue/${P}.decorated`)) byTransaction.set(f.headers['transaction']!, (byTransaction.get(f.headers['transaction']!) ?? 0) + 1);
     expect([...byTransaction.values()].slice(-2)).toEqual([2, 2]);
   });
 });

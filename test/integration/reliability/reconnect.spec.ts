@@ -6,11 +6,10 @@ import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { ActiveMQConnectionLostError } from '../../../lib/errors/client-errors.js';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
-import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import { TestBroker } from '../../support/broker.js';
-import { optionsFor } from '../../support/connect.js';
+import { connect } from '../../support/connect.js';
 import { watchConfirmations } from '../../support/confirmations.js';
-import { drainIds } from '../../support/drain.js';
+import { drainRoutedIds } from '../../support/artemis-helpers.js';
 import { deferred, startService } from '../../support/nest.js';
 
 /** These tests crash their broker, so they have one of their own. */
@@ -38,7 +37,7 @@ describe('reconnection', () => {
     await sentWhileDown;
     expect(statuses).toEqual([ActiveMQStatus.CONNECTED, ActiveMQStatus.DISCONNECTED, ActiveMQStatus.RECONNECTING, ActiveMQStatus.CONNECTED]);
     await client.close();
-    const consumer = await StompConnection.connect(optionsFor(broker.url));
+    const consumer = await connect(broker.url);
     const body = await new Promise<string>((resolve) => void consumer.subscribe(`/queue/${P}.while-down`, (m) => resolve(m.body.toString())));
     expect(body).toBe('waited');
     await consumer.disconnect();
@@ -120,7 +119,7 @@ describe('zero loss under broker crashes (acknowledged async, 10,000 durable mes
     await client.flush();
     await client.close();
 
-    const received = await drainIds(broker.url, queue, confirmed);
+    const received = await drainRoutedIds(broker.url, queue, confirmed);
     const unique = new Set(received);
     const lost = [...confirmed].filter((id) => !unique.has(id));
     const duplicates = received.length - unique.size;

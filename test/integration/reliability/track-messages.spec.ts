@@ -6,7 +6,7 @@ import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
 import { parseActiveMQUri } from '../../../lib/config/parse-uri.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
 import { DelayProxy } from '../../support/delay-proxy.js';
-import { drainIds } from '../../support/drain.js';
+import { drainRoutedIds, sentTo, seenTo } from '../../support/artemis-helpers.js';
 
 const P = `track.${process.pid}.${Date.now().toString(36)}`;
 let proxy: DelayProxy | undefined;
@@ -19,7 +19,7 @@ async function sendIntoACut(queue: string, query: string): Promise<string[]> {
   await client.connect();
   proxy.holdRequests();
   for (const n of [1, 2, 3]) await lastValueFrom(client.emit(queue, n), { defaultValue: undefined });
-  await proxy.seen('SEND', `/queue/${queue}`);
+  await seenTo(proxy, 'SEND', `/queue/${queue}`);
   const back = new Promise<void>((resolve) => {
     let lost = false;
     client.status.subscribe((s) => {
@@ -31,7 +31,7 @@ async function sendIntoACut(queue: string, query: string): Promise<string[]> {
   await back;
   await lastValueFrom(client.emit(queue, 'after'), { defaultValue: undefined });
   await client.close();
-  const ids = await drainIds(sharedBrokerUrl(), queue);
+  const ids = await drainRoutedIds(sharedBrokerUrl(), queue);
   return ids;
 }
 
@@ -43,14 +43,13 @@ describe('fire-and-forget sends across a lost connection', () => {
 
   it('with trackMessages=true are re-sent after the reconnection, with their ids', async () => {
     const ids = await sendIntoACut(`${P}.tracked`, '&trackMessages=true&duplicateDetection=true');
-    const held = proxy!
-      .sent('SEND', `/queue/${P}.tracked`)
+    const held = sentTo(proxy!, 'SEND', `/queue/${P}.tracked`)
       .slice(0, 3)
       .map((f) => f.headers['nestjsMessageId']);
     expect(held.every((id) => id !== undefined)).toBe(true);
     expect(ids.slice(0, 3)).toEqual(held);
     expect(ids).toHaveLength(4);
     // With duplicateDetection, Artemis' duplicate-detection header carries the same id.
-    expect(proxy!.sent('SEND', `/queue/${P}.tracked`).every((f) => f.headers['_AMQ_DUPL_ID'] === f.headers['nestjsMessageId'])).toBe(true);
+    expect(sentTo(proxy!, 'SEND', `/queue/${P}.tracked`).every((f) => f.headers['_AMQ_DUPL_ID'] === f.headers['nestjsMessageId'])).toBe(true);
   });
 });

@@ -35,6 +35,9 @@ export class FakeStompConnection {
    */
   refuseWrite: ((frame: WrittenFrame) => Error | undefined) | undefined;
 
+  /** CONNECTED's `server` header, as the broker named itself (undefined: it did not). */
+  server: string | undefined;
+
   constructor(broker = 'fake-broker:61613') {
     this.broker = broker;
   }

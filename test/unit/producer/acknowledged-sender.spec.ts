@@ -209,6 +209,25 @@ describe('AcknowledgedSender: the receipt strategy', () => {
   });
 });
 
+describe('AcknowledgedSender: on Artemis', () => {
+  it('the transaction strategy gives every SEND its own receipt: a COMMIT’s receipt proves nothing there', async () => {
+    const { send, reported } = senderOf({ strategy: 'transaction' });
+    const artemis = connection();
+    artemis.server = 'ActiveMQ-Artemis/2.40.0 ActiveMQ Artemis Messaging Engine';
+    await Promise.all(['a', 'b'].map((body) => send(artemis, body)));
+    await turn();
+    expect(artemis.commands).toEqual(['SEND', 'SEND']);
+    expect(artemis.framesOf('SEND').map((f) => [f.headers['transaction'], f.headers['receipt'] !== undefined])).toEqual([
+      [undefined, true],
+      [undefined, true],
+    ]);
+    artemis.receipt();
+    artemis.receipt();
+    await turn();
+    expect(reported()).toEqual(['a:confirmed', 'b:confirmed']);
+  });
+});
+
 describe('AcknowledgedSender: the receipt strategy after a reconnection', () => {
   it('a send written on a dead connection after resend() ran is written on the new one, not left unconfirmed', async () => {
     const { sender, send, reported, window } = senderOf({ strategy: 'receipt', resendOnReconnect: true });

@@ -79,7 +79,7 @@ describe('the server’s redelivery policy: options', () => {
     const cases: unknown[] = ['3', { maxRedeliveries: -1 }, { delay: 1.5 }, { deadLetterQueue: '/queue/DLQ' }, { deadLetterQueue: 'a b' }];
     const errors = cases.map((options) => thrown(() => redeliveryPolicyOf(options as never, undefined)));
     for (const error of errors) expect(error).toBeInstanceOf(InvalidOptionError);
-    expect(errors.map((e) => (e).message)).toEqual([
+    expect(errors.map((e) => e.message)).toEqual([
       'redelivery must be an object: { maxRedeliveries?, delay?, deadLetterQueue? }',
       expect.stringMatching(/^redelivery\.maxRedeliveries/),
       expect.stringMatching(/^redelivery\.delay/),
