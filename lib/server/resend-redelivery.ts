@@ -21,10 +21,13 @@ export interface RedeliveryPolicy {
   readonly deadLetterQueue: string;
 }
 
-/** Options of {@link RedeliveryPolicy}, as a server takes them. */
+/** The server's own redelivery on ActiveMQ Artemis (`ActiveMQServerOptions.redelivery`). */
 export interface RedeliveryOptions {
+  /** Deliveries after the first before the message goes to `deadLetterQueue`. Default 9 (Artemis' `max-delivery-attempts` 10), or `brokerMaxRedeliveries`. */
   readonly maxRedeliveries?: number;
+  /** Milliseconds before each redelivery (`AMQ_SCHEDULED_DELAY`). Default 0, as Artemis' `redelivery-delay`. */
   readonly delay?: number;
+  /** The dead-letter queue's address. Default `DLQ`. */
   readonly deadLetterQueue?: string;
 }
 
