@@ -20,6 +20,7 @@ export default {
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/support/project-counts-reporter.cjs'],
   projects: [
     // Everything, against the real ActiveMQ the global setup starts.
     { ...base, displayName: 'activemq', testMatch: ['<rootDir>/test/**/*.spec.ts'], testPathIgnorePatterns: ['/node_modules/', ARTEMIS_ONLY] },
