@@ -170,7 +170,8 @@ export class AcknowledgedSender {
    * send it refuses; the client refuses `confirmationStrategy: 'transaction'` there.
    */
   private strategyOn(connection: StompConnection): ConfirmationStrategy {
-    return BrokerDialect.of(connection.server).routesByType ? 'receipt' : this.strategy;
+    // The dialect the client set on the connection when it met the broker: no parsing per send.
+    return connection.routing instanceof BrokerDialect && connection.routing.routesByType ? 'receipt' : this.strategy;
   }
 
   private async write(unconfirmed: Unconfirmed, alone = false): Promise<void> {

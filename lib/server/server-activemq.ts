@@ -442,14 +442,14 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
         await this.replier.reply(connection, message, replyTo, { err: NO_HANDLER });
         await this.settle(settlement, 'ack', true);
       } else {
-        await this.rejectPoison(delivery, settlement, `no handler for '${pattern}'`, 'error');
+        await this.rejectPoison(delivery, `no handler for '${pattern}'`, 'error');
       }
       return;
     }
     const isRequest = replyTo !== undefined && !handler.isEventHandler;
     if (isRequest && !canReply) {
       const allowed = 'a reply goes only to a temporary destination of the requester or to one of allowedReplyTo';
-      await this.rejectPoison(delivery, settlement, `its reply-to ${replyTo} is not allowed (${allowed})`, 'warn');
+      await this.rejectPoison(delivery, `its reply-to ${replyTo} is not allowed (${allowed})`, 'warn');
       return;
     }
     const dedupeId = this.dedupeIdOf(message);
@@ -465,7 +465,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       // Never handled, never dropped: rejected towards the DLQ, and the requester told (once).
       const reason = error instanceof PayloadDecodeError ? error.reason : `its body could not be read: ${describeFailure(error)}`;
       const answer = canReply ? () => this.replier.reply(connection, message, replyTo, { err: errorToWire(error) }) : undefined;
-      await this.rejectPoison(delivery, settlement, reason, 'error', answer);
+      await this.rejectPoison(delivery, reason, 'error', answer);
       return;
     }
     const run = isRequest
@@ -520,34 +520,30 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       connection.destroy(new StompConnectionClosedError(`message ${delivery.messageId} is over maxBodyBytes: given back to Artemis unacknowledged`));
       return;
     }
-    await this.rejectPoison(delivery, this.settlementOf(connection, message, true), reason, 'error', answer);
+    await this.rejectPoison(delivery, reason, 'error', answer);
   }
 
   /**
    * Rejects a message that no delivery can handle (undecodable, oversize, a refused reply-to):
    * the first delivery seen here is logged, and `first` runs for it (the requester's answer);
-   * the broker's redeliveries of it are rejected quietly (debug), until it moves it to its DLQ.
+   * the broker's redeliveries of it are rejected quietly (debug), until it moves it to its DLQ. On
+   * Artemis it goes to the DLQ at once.
    */
-  private async rejectPoison(delivery: Delivery, given: MessageSettlement, reason: string, level: 'error' | 'warn', first?: () => Promise<void>): Promise<void> {
+  private async rejectPoison(delivery: Delivery, reason: string, level: 'error' | 'warn', first?: () => Promise<void>): Promise<void> {
     const { message, messageId, connection } = delivery;
     const where = message.headers['destination'] ?? delivery.consumer.pattern;
-    if (this.dialectOf(connection).routesByType) {
-      // The server redelivers on Artemis: a message no delivery can handle goes to the DLQ now.
-      this.logger[level](`message ${messageId} on ${where} not handled: ${reason}; ${resendPlan(message, this.redeliveryPolicy, true).fate}`);
-      await first?.();
-      await this.settle(this.settlementOf(connection, message, true), 'nack', true);
-      return;
-    }
-    const settlement = given;
-    const known = message.headers['message-id'] !== undefined && this.poisonIds.has(messageId);
+    // On Artemis the server redelivers, and a message no delivery can handle goes to the DLQ now.
+    const artemis = this.dialectOf(connection).routesByType;
+    const known = !artemis && message.headers['message-id'] !== undefined && this.poisonIds.has(messageId);
     if (known) {
       this.logger.debug?.(`message ${messageId} on ${where} not handled again (${reason}); ${this.redeliveries.rejection(delivery.message, delivery.count)}`);
     } else {
-      if (message.headers['message-id'] !== undefined) this.poisonIds.set(messageId, true);
-      this.logger[level](`message ${messageId} on ${where} not handled: ${reason}; ${this.redeliveries.poisonRejection(delivery.message, delivery.count)}`);
+      if (!artemis && message.headers['message-id'] !== undefined) this.poisonIds.set(messageId, true);
+      const fate = artemis ? resendPlan(message, this.redeliveryPolicy, true).fate : this.redeliveries.poisonRejection(delivery.message, delivery.count);
+      this.logger[level](`message ${messageId} on ${where} not handled: ${reason}; ${fate}`);
       await first?.();
     }
-    await this.settle(settlement, 'nack', true);
+    await this.settle(this.settlementOf(connection, message, true), 'nack', true);
   }
 
   private async runEvent(handler: MessageHandler, data: unknown, context: ActiveMQContext, settlement: MessageSettlement, delivery: Delivery): Promise<void> {

@@ -1,6 +1,5 @@
 import type { DelayProxy, LoggedFrame } from './delay-proxy.js';
 import { brokerKind } from './broker.js';
-import { connect } from './connect.js';
 
 /**
  * What a frame's `destination` header holds on the wire for `destination` (a transport
@@ -49,32 +48,4 @@ export function seenTo(proxy: DelayProxy, command: string, destination: string):
  */
 export function drainWindow(messages: number): Record<string, string> {
   return brokerKind() === 'artemis' ? { 'consumer-window-size': '-1' } : { 'activemq.prefetchSize': String(messages) };
-}
-
-/**
- * As test/support/drain.ts's drainIds, through a connection that speaks the broker's dialect
- * (test/support/connect.ts): reads `/queue/<name>` until every id of `expected` has come, then up
- * to a fence. Returns every `nestjsMessageId` read, duplicates included.
- */
-export async function drainRoutedIds(url: string, name: string, expected: ReadonlySet<string> = new Set()): Promise<string[]> {
-  const consumer = await connect(url);
-  const ids: string[] = [];
-  const missing = new Set(expected);
-  const fence = () => void consumer.send(`/queue/${name}`, {}, 'fence', { receipt: true });
-  await new Promise<void>((resolve) => {
-    void consumer
-      .subscribe(
-        `/queue/${name}`,
-        (m) => {
-          if (m.body.toString() === 'fence') return resolve();
-          const id = m.headers['nestjsMessageId'] ?? '(no id)';
-          ids.push(id);
-          if (missing.delete(id) && missing.size === 0) fence();
-        },
-        { headers: drainWindow(5000) },
-      )
-      .then(() => missing.size === 0 && fence());
-  });
-  await consumer.disconnect();
-  return ids;
 }

@@ -15,7 +15,7 @@ import { StompBrokerError, StompConnectionClosedError, StompFrameTooLargeError }
 import { brokerKind, sharedBrokerUrl } from '../../support/broker.js';
 import { connect, uniqueQueue } from '../../support/connect.js';
 import { DelayProxy } from '../../support/delay-proxy.js';
-import { drainRoutedIds } from '../../support/artemis-helpers.js';
+import { drainIds } from '../../support/drain.js';
 import { connected, FakeStompServer } from '../../support/fake-stomp-server.js';
 import { RecordingLogger, startService } from '../../support/nest.js';
 
@@ -247,7 +247,7 @@ describe('#3 a connection lost again while unconfirmed sends are re-sent', () =>
       expect(adopted).toHaveLength(1); // `connect` once, for the third connection, never for the dead second one
     }
     expect(c.unwrap<StompConnection>().isClosed).toBe(false);
-    const ids = await drainRoutedIds(sharedBrokerUrl(), p, new Set(confirmed));
+    const ids = await drainIds(sharedBrokerUrl(), p, new Set(confirmed));
     expect(new Set(ids)).toEqual(new Set(confirmed));
   });
 });

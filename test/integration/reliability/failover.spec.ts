@@ -7,7 +7,7 @@ import type { StompConnection } from '../../../lib/connection/stomp-connection.j
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { parseActiveMQUri } from '../../../lib/config/parse-uri.js';
 import { TestBroker } from '../../support/broker.js';
-import { drainRoutedIds } from '../../support/artemis-helpers.js';
+import { drainIds } from '../../support/drain.js';
 import { startService } from '../../support/nest.js';
 
 /** Two real brokers from the project's script, each with its own ports and store. */
@@ -46,8 +46,8 @@ describe('failover across two brokers', () => {
     expect(confirmed.size).toBe(total);
     // What the first broker confirmed is in its store: restart it and read both.
     await first.restart();
-    const onFirst = new Set(await drainRoutedIds(first.url, `${P}.stream`));
-    const onSecond = new Set(await drainRoutedIds(second.url, `${P}.stream`, new Set([...confirmed].filter((id) => !onFirst.has(id)))));
+    const onFirst = new Set(await drainIds(first.url, `${P}.stream`));
+    const onSecond = new Set(await drainIds(second.url, `${P}.stream`, new Set([...confirmed].filter((id) => !onFirst.has(id)))));
     const stored = new Set([...onFirst, ...onSecond]);
     expect([...confirmed].filter((id) => !stored.has(id))).toEqual([]);
   }, 120_000);

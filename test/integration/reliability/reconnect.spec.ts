@@ -9,7 +9,7 @@ import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
 import { TestBroker } from '../../support/broker.js';
 import { connect } from '../../support/connect.js';
 import { watchConfirmations } from '../../support/confirmations.js';
-import { drainRoutedIds } from '../../support/artemis-helpers.js';
+import { drainIds } from '../../support/drain.js';
 import { deferred, startService } from '../../support/nest.js';
 
 /** These tests crash their broker, so they have one of their own. */
@@ -119,7 +119,7 @@ describe('zero loss under broker crashes (acknowledged async, 10,000 durable mes
     await client.flush();
     await client.close();
 
-    const received = await drainRoutedIds(broker.url, queue, confirmed);
+    const received = await drainIds(broker.url, queue, confirmed);
     const unique = new Set(received);
     const lost = [...confirmed].filter((id) => !unique.has(id));
     const duplicates = received.length - unique.size;

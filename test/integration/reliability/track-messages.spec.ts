@@ -6,7 +6,8 @@ import { ActiveMQStatus } from '../../../lib/events/activemq.events.js';
 import { parseActiveMQUri } from '../../../lib/config/parse-uri.js';
 import { sharedBrokerUrl } from '../../support/broker.js';
 import { DelayProxy } from '../../support/delay-proxy.js';
-import { drainRoutedIds, sentTo, seenTo } from '../../support/artemis-helpers.js';
+import { sentTo, seenTo } from '../../support/artemis-helpers.js';
+import { drainIds } from '../../support/drain.js';
 
 const P = `track.${process.pid}.${Date.now().toString(36)}`;
 let proxy: DelayProxy | undefined;
@@ -31,7 +32,7 @@ async function sendIntoACut(queue: string, query: string): Promise<string[]> {
   await back;
   await lastValueFrom(client.emit(queue, 'after'), { defaultValue: undefined });
   await client.close();
-  const ids = await drainRoutedIds(sharedBrokerUrl(), queue);
+  const ids = await drainIds(sharedBrokerUrl(), queue);
   return ids;
 }
 

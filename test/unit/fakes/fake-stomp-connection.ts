@@ -1,4 +1,4 @@
-import type { StompConnection } from '../../../lib/connection/stomp-connection.js';
+import type { DestinationRouting, StompConnection } from '../../../lib/connection/stomp-connection.js';
 import { StompBrokerError, StompConnectionClosedError, StompTimeoutError, type StompError } from '../../../lib/stomp/errors.js';
 import type { StompClientCommand, StompFrame, StompHeaders } from '../../../lib/stomp/frame.js';
 
@@ -35,8 +35,8 @@ export class FakeStompConnection {
    */
   refuseWrite: ((frame: WrittenFrame) => Error | undefined) | undefined;
 
-  /** CONNECTED's `server` header, as the broker named itself (undefined: it did not). */
-  server: string | undefined;
+  /** The broker's dialect, as the client sets it on the connection once CONNECTED named the broker. */
+  routing: DestinationRouting | undefined;
 
   constructor(broker = 'fake-broker:61613') {
     this.broker = broker;

@@ -6,6 +6,7 @@ import { MessageTooLargeForWindowError, SendInDoubtError } from '../../../lib/pr
 import type { OutgoingMessage } from '../../../lib/producer/outgoing-message.js';
 import { StompBrokerError, StompConnectionClosedError, StompFrameTooLargeError, StompTimeoutError } from '../../../lib/stomp/errors.js';
 import { MESSAGE_ID_HEADER, MessageIds } from '../../../lib/wire/headers.js';
+import { BrokerDialect } from '../../../lib/wire/broker-dialect.js';
 import { FakeStompConnection, type WrittenFrame } from '../fakes/fake-stomp-connection.js';
 
 const CALL_TIMEOUT = 3000;
@@ -213,7 +214,7 @@ describe('AcknowledgedSender: on Artemis', () => {
   it('the transaction strategy gives every SEND its own receipt: a COMMIT’s receipt proves nothing there', async () => {
     const { send, reported } = senderOf({ strategy: 'transaction' });
     const artemis = connection();
-    artemis.server = 'ActiveMQ-Artemis/2.40.0 ActiveMQ Artemis Messaging Engine';
+    artemis.routing = BrokerDialect.of('ActiveMQ-Artemis/2.40.0 ActiveMQ Artemis Messaging Engine');
     await Promise.all(['a', 'b'].map((body) => send(artemis, body)));
     await turn();
     expect(artemis.commands).toEqual(['SEND', 'SEND']);
