@@ -370,7 +370,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const messageId = message.headers['message-id'] ?? '(no message-id)';
     const count = dialect.routesByType ? deliveriesOf(message) : this.redeliveries.count(message);
     const delivery: Delivery = { connection, consumer, message, messageId, count };
-    const first = oversize ? undefined : this.running.runOf(consumer.pattern, message.headers['message-id'], this.dedupeIdOf(message));
+    const identity = this.identityOf(connection, message);
+    const first = oversize ? undefined : this.running.runOf(consumer.pattern, identity, this.dedupeIdOf(message));
     if (first) {
       this.holdRepeat(delivery, first);
       return;
@@ -399,6 +400,12 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
         `message ${delivery.messageId} waits for a handler place of '${consumer.pattern}': ${stale} of its ${consumer.gate.limit} are still taken by handlers of a lost connection`,
       );
     }
+  }
+
+  /** The message's identity across its deliveries (see `BrokerDialect.messageIdentity`). */
+  private identityOf(connection: StompConnection, message: StompFrame): string | undefined {
+    const messageId = message.headers['message-id'];
+    return messageId === undefined ? undefined : this.dialectOf(connection).messageIdentity(messageId);
   }
 
   private dedupeIdOf(message: StompFrame): string | undefined {
@@ -473,7 +480,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       : () => this.runEvent(handler, data, context, settlement, delivery);
     const tracing = this.tracing;
     const traced = tracing ? () => tracing.process(message.headers['destination'] ?? pattern, message.headers, run) : run;
-    const finished = this.running.start(pattern, message.headers['message-id'], dedupeId);
+    const finished = this.running.start(pattern, this.identityOf(delivery.connection, message), dedupeId);
     try {
       const startHook = this.onProcessingStartHook as ((id: symbol, ctx: ActiveMQContext, done: () => Promise<void>) => unknown) | undefined;
       if (startHook) await startHook.call(this, this.transportId as symbol, context, traced);
@@ -513,8 +520,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       this.logger.error(
         `message ${delivery.messageId} on ${where} not handled: ${reason}; not acknowledged: the server reconnects so that Artemis redelivers it, and past its max-delivery-attempts moves it to its dead-letter address`,
       );
-      // Artemis' message-id is `<consumer>,<message>`: the message's part stays across redeliveries; its requester is told once.
-      const stable = `artemis\0${delivery.messageId.slice(delivery.messageId.indexOf(',') + 1)}`;
+      // Its requester is told once across the redeliveries.
+      const stable = `artemis\0${this.dialectOf(connection).messageIdentity(delivery.messageId)}`;
       if (!this.poisonIds.has(stable)) await answer?.();
       this.poisonIds.set(stable, true);
       connection.destroy(new StompConnectionClosedError(`message ${delivery.messageId} is over maxBodyBytes: given back to Artemis unacknowledged`));

@@ -5,6 +5,7 @@ import type { StompFrame } from '../../lib/stomp/frame.js';
 import { parseActiveMQUri } from '../../lib/config/parse-uri.js';
 import { brokerKind, sharedBrokerUrl } from '../support/broker.js';
 import { collector, connect, optionsFor, routed, uniqueQueue } from '../support/connect.js';
+import { BrokerDialect } from '../../lib/wire/broker-dialect.js';
 
 const open: StompConnection[] = [];
 async function client(...args: Parameters<typeof connect>): Promise<StompConnection> {
@@ -17,9 +18,9 @@ afterEach(async () => {
 });
 
 /** Resolves with the first message the subscription receives. */
-async function firstMessage(connection: StompConnection, destination: string): Promise<StompFrame> {
+async function firstMessage(connection: StompConnection, destination: string, ack?: 'client-individual'): Promise<StompFrame> {
   const { handler, done } = collector<StompFrame>(1);
-  await connection.subscribe(destination, handler);
+  await connection.subscribe(destination, handler, { ack });
   return (await done)[0]!;
 }
 
@@ -74,6 +75,24 @@ describe('StompConnection against ActiveMQ', () => {
     const redelivered = await firstMessage(again, queue);
     expect(redelivered.body.toString()).toBe('second');
     expect(redelivered.headers['redelivered']).toBe('true');
+  });
+
+  it("a message redelivered after a lost connection keeps its identity (Artemis: the message part of `<consumer>,<message>`)", async () => {
+    const queue = uniqueQueue('identity');
+    const producer = await client();
+    await producer.send(queue, { persistent: 'true' }, 'kept', { receipt: true });
+    const lost = await client();
+    const first = await firstMessage(lost, queue, 'client-individual');
+    lost.destroy(new StompConnectionClosedError('test: connection cut'));
+    const again = await client();
+    const second = await firstMessage(again, queue, 'client-individual');
+    await again.ack(second);
+    expect(second.headers['redelivered']).toBe('true');
+    const dialect = BrokerDialect.of(again.server);
+    expect(dialect.messageIdentity(second.headers['message-id']!)).toBe(dialect.messageIdentity(first.headers['message-id']!));
+    // The difference itself: Artemis numbers each delivery by its consumer, Classic keeps the header.
+    if (brokerKind() === 'artemis') expect(second.headers['message-id']).not.toBe(first.headers['message-id']);
+    else expect(second.headers['message-id']).toBe(first.headers['message-id']);
   });
 
   it('delivers a committed transaction and drops an aborted one', async () => {

@@ -22,6 +22,12 @@ describe('BrokerDialect: which broker CONNECTED names', () => {
     expect(BrokerDialect.of('ActiveMQ/6.3.1').deadLetterQueue).toBe('ActiveMQ.DLQ');
     expect(BrokerDialect.of(ARTEMIS).deadLetterQueue).toBe('DLQ');
   });
+
+  it("takes a message's identity from the message part of Artemis' `<consumer>,<message>` message-id, the whole header elsewhere", () => {
+    expect(BrokerDialect.of(ARTEMIS).messageIdentity('27,24')).toBe('24');
+    expect(BrokerDialect.of(ARTEMIS).messageIdentity('24')).toBe('24');
+    expect(BrokerDialect.of('ActiveMQ/5.17.2').messageIdentity('ID:host-1:1:1:1:1,2')).toBe('ID:host-1:1:1:1:1,2');
+  });
 });
 
 describe('BrokerDialect: destinations', () => {
