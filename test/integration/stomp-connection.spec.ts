@@ -77,7 +77,7 @@ describe('StompConnection against ActiveMQ', () => {
     expect(redelivered.headers['redelivered']).toBe('true');
   });
 
-  it("a message redelivered after a lost connection keeps its identity (Artemis: the message part of `<consumer>,<message>`)", async () => {
+  it('a message redelivered after a lost connection keeps its identity (Artemis: the message part of `<consumer>,<message>`)', async () => {
     const queue = uniqueQueue('identity');
     const producer = await client();
     await producer.send(queue, { persistent: 'true' }, 'kept', { receipt: true });
