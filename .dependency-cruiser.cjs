@@ -8,21 +8,23 @@
 const lower = {
   errors: [],
   internal: ['errors'],
+  // JMS message selectors: parsed, evaluated (the embedded broker) and rewritten for Artemis (the transport).
+  selector: ['errors', 'internal'],
   stomp: ['errors', 'internal'],
   connection: ['events', 'stomp', 'errors', 'internal'],
   config: ['connection', 'stomp', 'errors', 'internal'],
-  wire: ['stomp', 'errors', 'internal'],
+  wire: ['selector', 'stomp', 'errors', 'internal'],
   events: ['stomp', 'errors', 'internal'],
   observability: ['events', 'wire', 'stomp', 'errors', 'internal'],
   'record-builders': ['wire', 'stomp', 'errors', 'internal'],
   producer: ['record-builders', 'observability', 'events', 'wire', 'config', 'connection', 'stomp', 'errors', 'internal'],
   // Both glue folders start the in-process broker for vm:// URIs.
-  client: ['producer', 'record-builders', 'observability', 'events', 'wire', 'config', 'connection', 'stomp', 'errors', 'internal', 'broker'],
-  server: ['producer', 'observability', 'events', 'wire', 'config', 'connection', 'stomp', 'errors', 'internal', 'broker'],
+  client: ['selector', 'producer', 'record-builders', 'observability', 'events', 'wire', 'config', 'connection', 'stomp', 'errors', 'internal', 'broker'],
+  server: ['selector', 'producer', 'observability', 'events', 'wire', 'config', 'connection', 'stomp', 'errors', 'internal', 'broker'],
   decorators: ['producer', 'errors', 'internal'],
   module: ['client', 'config', 'errors', 'internal'],
   health: ['client', 'server', 'events', 'errors', 'internal'],
-  broker: ['stomp', 'errors', 'internal'],
+  broker: ['selector', 'stomp', 'errors', 'internal'],
 };
 
 const layerRules = Object.entries(lower).map(([folder, allowed]) => ({
