@@ -10,6 +10,8 @@
 export { ClientActiveMQ, type ActiveMQClientOptions } from './client/client-activemq.js';
 export { ServerActiveMQ, type ActiveMQServerOptions } from './server/server-activemq.js';
 export type { RedeliveryOptions } from './server/resend-redelivery.js';
+export type { ActiveMQHandlerOptions } from './server/handler-options.js';
+export type { ActiveMQBrowseOptions, ActiveMQBrowsedMessage } from './client/browse.js';
 export { ActiveMQContext, type ActiveMQMessage } from './server/activemq.context.js';
 export type { ActiveMQConnectionSettings } from './config/resolve-settings.js';
 export type { ActiveMQUriOptions } from './config/uri-options.js';
@@ -41,4 +43,7 @@ export {
 export { SendInDoubtError, MessageTooLargeForWindowError, TransactionError } from './producer/errors.js';
 export { BrokerUnreachableError } from './connection/connect-to-first.js';
 export { StompBrokerError, StompConnectionClosedError } from './stomp/errors.js';
+export { SubscriptionRefusedError } from './server/subscription-refused-error.js';
+export { UnsupportedConsumerOptionError } from './wire/consumer-features.js';
+export { SelectorSyntaxError } from './selector/index.js';
 export { ActiveMQUriError, InvalidUriError, InvalidUriParameterError, UnknownUriParameterError, UnknownOptionError } from './config/errors.js';

@@ -46,6 +46,13 @@ const DEFAULT_POLICY: BrokerPolicy = {
  * dead-letter queue, and, with `dataDir`, a journal that keeps persistent messages across restarts (a receipt is
  * given only once the message is on disk). Production runs on ActiveMQ.
  *
+ * Consumers get what ActiveMQ Classic gives them over STOMP: `selector`, `activemq.exclusive`,
+ * `activemq.priority`, message groups (`JMSXGroupID`), `activemq.noLocal`, durable topic
+ * subscriptions (CONNECT `client-id` and `activemq.subscriptionName`, journaled with `dataDir`),
+ * `activemq.retroactive` (a topic's retained message, Classic's default), `browser:true`,
+ * wildcards (`*`, `>`) and composite destinations; a SUBSCRIBE header of `activemq.*` it does
+ * not implement is refused with an ERROR rather than ignored.
+ *
  * Reach it in-process with `vm://<name>` URIs (no socket), or over TCP with `port`
  * (`npx nestjs-activemq broker`).
  */

@@ -5,7 +5,7 @@ import { ActiveMQStatus, type ActiveMQEvents } from '../events/activemq.events.j
 import type { ActiveMQClientMetrics } from '../observability/metrics.js';
 import { checkTracingOption, loadTracing, type EndSpan, type MessageTracing } from '../observability/message-tracing.js';
 import { bodyAsIsDeserializer, bodyOnlySerializer, type ActiveMQDeserializer, type ActiveMQSerializer } from '../wire/serializers.js';
-import type { StompConnection } from '../connection/stomp-connection.js';
+import type { StompConnection, StompConnectionOptions } from '../connection/stomp-connection.js';
 import type { StompHeaders } from '../stomp/frame.js';
 import type { ReconnectPolicy } from '../connection/reconnection.js';
 import { ConnectionSupervisor, type PreparationReason, type SupervisedRole } from '../connection/supervisor.js';
@@ -20,6 +20,7 @@ import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings
 import type { ActiveMQUriOptions } from '../config/uri-options.js';
 import { ActiveMQClientClosedError, ActiveMQConnectionLostError } from '../errors/client-errors.js';
 import { InvalidOptionError } from '../errors/activemq-error.js';
+import { browseQueue, type ActiveMQBrowseOptions, type ActiveMQBrowsedMessage } from './browse.js';
 import { runInTransactionScope, sendContext, type SendContext } from '../producer/send-context.js';
 import { AcknowledgedSender, isConnectionLoss, windowBytes, type ConfirmationStrategy } from '../producer/acknowledged-sender.js';
 import type { SendOutcome } from '../producer/acknowledgements.js';
@@ -107,8 +108,16 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     this.ids = new MessageIds(this.settings.options.duplicateDetection ?? false);
     this.clientSendLayer = { ...this.settings.codeOptions, durable: options.durable };
     this.reconnectPolicy = reconnectPolicyOf(this.settings.options);
+    if (this.settings.codeOptions.clientId !== undefined) {
+      throw new InvalidOptionError(
+        'clientId',
+        'clientId names the connection that owns durable topic subscriptions: give it to ServerActiveMQ; a client has none, and a second connection with the same client id is refused by the broker',
+      );
+    }
     this.supervisor = new ConnectionSupervisor({
-      brokers: this.settings.brokers,
+      // The URI's client id (jms.clientID, shared with the app's server) is the server's: the
+      // broker refuses a second connection with it ("already connected"), so the client goes without.
+      brokers: this.settings.brokers.map(withoutClientId),
       startup: this.settings.startup,
       reconnect: this.reconnectPolicy,
       logger: this.logger,
@@ -164,6 +173,16 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
    */
   acknowledgements(): Observable<SendOutcome> {
     return this.outcomes.asObservable();
+  }
+
+  /**
+   * The messages waiting in the queue of `pattern` (its first `limit`, those a `selector` selects),
+   * none consumed or locked: a JMS queue browser. ActiveMQ Classic and the embedded broker;
+   * refused on Artemis, whose STOMP has no browsing subscriber.
+   */
+  async browse(pattern: string, options: ActiveMQBrowseOptions = {}): Promise<ActiveMQBrowsedMessage[]> {
+    const connection = await this.connectForSend(() => `browse('${pattern}')`);
+    return browseQueue(connection, pattern, options, this.callTimeout);
   }
 
   /** Resolves when no windowed send is unconfirmed (each one confirmed or failed). */
@@ -540,4 +559,11 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       for (const message of replay) await connection.writeFrame('SEND', message.headers, message.body).catch(() => undefined);
     }
   }
+}
+
+/** A broker's connection options without the CONNECT `client-id`. */
+function withoutClientId(broker: StompConnectionOptions): StompConnectionOptions {
+  if (broker.clientId === undefined) return broker;
+  const { clientId: _serverOnly, ...rest } = broker;
+  return rest;
 }

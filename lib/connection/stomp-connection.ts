@@ -274,6 +274,17 @@ export class StompConnection extends EventEmitter {
   }
 
   /**
+   * UNSUBSCRIBE that removes a durable subscription rather than detaching from it: `headers` name
+   * it as the broker reads them (`activemq.subscriptionName` on Classic, `durable-subscription-name`
+   * on Artemis), `destination` is its topic. Confirmed by a receipt.
+   */
+  async unsubscribeDurable(destination: string, headers: StompHeaders): Promise<void> {
+    const routed = this.routing ? this.routing.subscription(destination, { ...headers }) : { destination, headers };
+    // STOMP 1.2 wants an id on every UNSUBSCRIBE; none of this connection's subscriptions is meant.
+    await this.request('UNSUBSCRIBE', { ...routed.headers, id: `durable-removal-${++this.nextSubscription}`, destination: routed.destination });
+  }
+
+  /**
    * ACK a MESSAGE (its `ack` header), optionally inside a transaction. With `receipt` it resolves
    * once the broker confirmed the acknowledgement (Artemis' `blockOnAcknowledge`).
    */
@@ -309,7 +320,12 @@ export class StompConnection extends EventEmitter {
    */
   writeFrame(command: StompClientCommand, headers: StompHeaders = EMPTY_HEADERS, body?: Buffer | string): Promise<void> {
     if (this.isClosed) return Promise.reject(this.closedError());
-    if (command === 'SEND') this.routing?.route(headers);
+    try {
+      if (command === 'SEND') this.routing?.route(headers);
+    } catch (error) {
+      // A SEND this broker cannot take (an option it does not have): refused before anything is written.
+      return Promise.reject(error);
+    }
     let frame: Buffer;
     try {
       frame = encodeFrame(command, headers, body, this.limits);
@@ -322,7 +338,12 @@ export class StompConnection extends EventEmitter {
   /** Writes a frame with a `receipt` header and resolves with the RECEIPT. */
   request(command: StompClientCommand, headers: StompHeaders, body?: Buffer | string, timeout?: number): Promise<StompFrame> {
     if (this.isClosed) return Promise.reject(this.closedError());
-    if (command === 'SEND') this.routing?.route(headers);
+    try {
+      if (command === 'SEND') this.routing?.route(headers);
+    } catch (error) {
+      // A SEND this broker cannot take (an option it does not have): refused before anything is written.
+      return Promise.reject(error);
+    }
     const receipt = String(++this.nextReceipt);
     let frame: Buffer;
     try {

@@ -1,5 +1,6 @@
 import type { StompHeaders } from '../stomp/frame.js';
 import { destinationOf } from '../wire/destinations.js';
+import { GROUP_HEADER } from '../wire/headers.js';
 import { encodePayload, type EncodedPayload } from '../wire/payload-codec.js';
 import type { ActiveMQSerializer } from '../wire/serializers.js';
 import { ActiveMQRecord, type ActiveMQRecordOptions } from '../record-builders/activemq.record-builder.js';
@@ -44,6 +45,19 @@ export function buildOutgoingMessage(pattern: string, data: unknown, serializer:
   if (priority !== undefined) headers['priority'] = String(priority);
   if (timeToLive !== undefined) headers['expires'] = String(Date.now() + timeToLive);
   if (record.correlationId !== undefined) headers['correlation-id'] = record.correlationId;
+  // In Classic's names; the broker's dialect writes them as Artemis reads them when it routes the SEND.
+  if (record.group !== undefined) {
+    headers['JMSXGroupID'] = record.group;
+    headers[GROUP_HEADER] = record.group;
+  }
+  if (record.type !== undefined) headers['type'] = record.type;
+  if (record.deliveryDelay !== undefined) headers['AMQ_SCHEDULED_DELAY'] = String(record.deliveryDelay);
+  if (record.deliveryTime !== undefined) headers['AMQ_SCHEDULED_TIME'] = String(record.deliveryTime);
+  if (record.schedule !== undefined) {
+    headers['AMQ_SCHEDULED_PERIOD'] = String(record.schedule.period);
+    headers['AMQ_SCHEDULED_REPEAT'] = String(record.schedule.repeat);
+  }
+  if (record.cron !== undefined) headers['AMQ_SCHEDULED_CRON'] = record.cron;
   return { destination, headers, body: encoded.body, durable };
 }
 

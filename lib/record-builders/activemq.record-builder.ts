@@ -3,6 +3,7 @@ import { ARTEMIS_DUPLICATE_ID_HEADER, MESSAGE_ID_HEADER } from '../wire/headers.
 import { REPLY_HEADER } from '../wire/reply-protocol.js';
 import { InvalidOptionError } from '../errors/activemq-error.js';
 import { check } from '../internal/validation.js';
+import { Cron } from 'croner';
 
 /** Per-message settings, carried next to the payload by {@link ActiveMQRecord}. */
 export interface ActiveMQRecordOptions {
@@ -16,6 +17,18 @@ export interface ActiveMQRecordOptions {
   readonly headers?: Readonly<StompHeaders>;
   /** `correlation-id`, for events (requests get their own). */
   readonly correlationId?: string;
+  /** The message group (`JMSXGroupID`; Artemis' `_AMQ_GROUP_ID`): one consumer at a time gets a group's messages, in order. */
+  readonly group?: string;
+  /** The JMS type (`JMSType`, the STOMP `type` header). */
+  readonly type?: string;
+  /** Milliseconds the broker holds the message before delivering it (`AMQ_SCHEDULED_DELAY`). */
+  readonly deliveryDelay?: number;
+  /** When the broker delivers the message, in ms since the epoch (Artemis' `AMQ_SCHEDULED_TIME`; a delay computed at send time on Classic). */
+  readonly deliveryTime?: number;
+  /** ActiveMQ Classic: delivered again every `period` ms, `repeat` more times (`AMQ_SCHEDULED_PERIOD`, `AMQ_SCHEDULED_REPEAT`). */
+  readonly schedule?: { readonly period: number; readonly repeat: number };
+  /** ActiveMQ Classic: delivered at each time a cron expression names (`AMQ_SCHEDULED_CRON`, five fields). */
+  readonly cron?: string;
 }
 
 /** A payload with per-message settings; what {@link ActiveMQRecordBuilder.build} returns. */
@@ -44,18 +57,57 @@ function checkRecordOptions(options: ActiveMQRecordOptions): void {
   if (options.timeToLive !== undefined) checkTimeToLive(options.timeToLive);
   if (options.headers !== undefined) checkHeaders(options.headers);
   if (options.correlationId !== undefined) checkCorrelationId(options.correlationId);
+  if (options.group !== undefined) checkGroup(options.group);
+  if (options.type !== undefined) checkType(options.type);
+  if (options.deliveryDelay !== undefined) checkDelay(options.deliveryDelay);
+  if (options.deliveryTime !== undefined) checkTime(options.deliveryTime);
+  if (options.schedule !== undefined) checkSchedule(options.schedule);
+  if (options.cron !== undefined) checkCron(options.cron);
+  if (options.deliveryDelay !== undefined && options.deliveryTime !== undefined) {
+    throw new InvalidOptionError('deliveryTime', 'give a delivery delay (setDeliveryDelay()) or a delivery time (setDeliveryTime()), not both');
+  }
 }
 
 const checkDurable = (durable: unknown) => check.boolean('durable (setDurable())', durable);
 const checkPriority = (priority: unknown) => check.priority('priority (setPriority())', priority);
 const checkTimeToLive = (milliseconds: unknown) => check.wholeNumber('timeToLive (setTimeToLive())', milliseconds, { unit: 'milliseconds' });
 const checkCorrelationId = (correlationId: unknown) => check.name('correlationId (setCorrelationId())', correlationId);
+const checkGroup = (group: unknown) => check.name('group (setGroup())', group);
+const checkType = (type: unknown) => check.name('type (setType())', type);
+/** Ten years: a longer delay is a unit mistake (seconds for milliseconds, a date for a delay), not a plan. */
+const MAX_DELAY_MS = 10 * 365 * 24 * 3600 * 1000;
+const checkDelay = (ms: unknown) => check.wholeNumber('deliveryDelay (setDeliveryDelay())', ms, { min: 0, max: MAX_DELAY_MS, unit: 'milliseconds' });
+const checkTime = (epochMs: unknown) =>
+  check.wholeNumber('deliveryTime (setDeliveryTime())', epochMs, { min: 0, max: Date.now() + MAX_DELAY_MS, unit: 'milliseconds since the epoch' });
+function checkSchedule(schedule: unknown): void {
+  check.object('schedule (setSchedule())', schedule);
+  const { period, repeat } = schedule as { period?: unknown; repeat?: unknown };
+  check.wholeNumber('schedule.period (setSchedule())', period, { min: 1, max: MAX_DELAY_MS, unit: 'milliseconds' });
+  check.wholeNumber('schedule.repeat (setSchedule())', repeat, { min: 0, max: 1_000_000 });
+}
+function checkCron(cron: unknown): void {
+  const text = check.name('cron (setCron())', cron, 'a cron expression');
+  // Classic's scheduler reads the five fields of Unix cron (minute hour day-of-month month day-of-week).
+  if (text.trim().split(/\s+/).length !== 5) {
+    throw new InvalidOptionError(
+      'cron',
+      `cron (setCron()) must have the five fields of a Unix cron expression (minute hour day-of-month month day-of-week), got ${JSON.stringify(text)}`,
+    );
+  }
+  try {
+    new Cron(text, { paused: true }).stop();
+  } catch (error) {
+    throw new InvalidOptionError('cron', `cron (setCron()) ${JSON.stringify(text)} is not a valid cron expression: ${(error as Error).message}`);
+  }
+}
 
 function checkHeaders(headers: Readonly<StompHeaders>): void {
   check.object('headers', headers);
   for (const [name, value] of Object.entries(headers)) {
     check.name(`header '${name}'`, value, 'a string');
     if (name === '') throw new InvalidOptionError('headers', 'a header name cannot be empty');
+    const setter = SETTER_OF[name];
+    if (setter) throw new InvalidOptionError(name, `header '${name}' is written by ${setter}, not setHeaders()`);
     if (RESERVED_HEADERS.has(name)) {
       throw new InvalidOptionError(name, `header '${name}' is set by the transport; use the builder's own setter or option for it`);
     }
@@ -86,7 +138,30 @@ const RESERVED_HEADERS = new Set([
   'message-id',
   'subscription',
   'ack',
+  'redelivered',
+  'timestamp',
+  'destination-type',
+  // The server's own redelivery on Artemis.
+  'nestjs-delivery-count',
+  'nestjs-original-destination',
 ]);
+
+/** Headers that have a setter of their own: refused by setHeaders(), naming it. */
+const SETTER_OF: Readonly<Record<string, string>> = {
+  JMSXGroupID: 'setGroup()',
+  _AMQ_GROUP_ID: 'setGroup()',
+  'nestjs-group': 'setGroup()',
+  type: 'setType()',
+  AMQ_SCHEDULED_DELAY: 'setDeliveryDelay()',
+  AMQ_SCHEDULED_TIME: 'setDeliveryTime()',
+  AMQ_SCHEDULED_PERIOD: 'setSchedule()',
+  AMQ_SCHEDULED_REPEAT: 'setSchedule()',
+  AMQ_SCHEDULED_CRON: 'setCron()',
+  persistent: 'setDurable()',
+  priority: 'setPriority()',
+  expires: 'setTimeToLive()',
+  'correlation-id': 'setCorrelationId()',
+};
 
 /**
  * Builds an {@link ActiveMQRecord}:
@@ -146,6 +221,61 @@ export class ActiveMQRecordBuilder<TData = unknown> {
   setCorrelationId(correlationId: string): this {
     checkCorrelationId(correlationId);
     this.options.correlationId = correlationId;
+    return this;
+  }
+
+  /**
+   * The message group (`JMSXGroupID`): the broker gives all of a group's messages to one consumer,
+   * in order, and `ServerActiveMQ` runs them one at a time (other groups in parallel).
+   */
+  setGroup(group: string): this {
+    checkGroup(group);
+    this.options.group = group;
+    return this;
+  }
+
+  /** The JMS type (`JMSType`), which selectors can test. */
+  setType(type: string): this {
+    checkType(type);
+    this.options.type = type;
+    return this;
+  }
+
+  /**
+   * Delivers the message `milliseconds` after the broker received it (0 to ten years). Classic
+   * needs its scheduler on (`schedulerSupport="true"`); Artemis and the embedded broker have it.
+   */
+  setDeliveryDelay(milliseconds: number): this {
+    checkDelay(milliseconds);
+    this.options.deliveryDelay = milliseconds;
+    return this;
+  }
+
+  /** Delivers the message at `time` (a `Date` or ms since the epoch; a past time is now). */
+  setDeliveryTime(time: Date | number): this {
+    const epochMs = time instanceof Date ? time.getTime() : time;
+    checkTime(epochMs);
+    this.options.deliveryTime = epochMs;
+    return this;
+  }
+
+  /**
+   * ActiveMQ Classic (and the embedded broker): delivers the message, then `repeat` more times
+   * every `period` ms (after the delay, if one is set). Refused on Artemis, which has no repeats.
+   */
+  setSchedule(schedule: { readonly period: number; readonly repeat: number }): this {
+    checkSchedule(schedule);
+    this.options.schedule = { period: schedule.period, repeat: schedule.repeat };
+    return this;
+  }
+
+  /**
+   * ActiveMQ Classic (and the embedded broker): delivers the message at each time the five-field
+   * cron expression names (`'0 2 * * *'`: every day at 02:00). Refused on Artemis.
+   */
+  setCron(cron: string): this {
+    checkCron(cron);
+    this.options.cron = cron;
     return this;
   }
 

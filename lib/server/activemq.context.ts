@@ -1,6 +1,7 @@
 import { BaseRpcContext } from '@nestjs/microservices';
 import type { StompFrame, StompHeaders } from '../stomp/frame.js';
 import type { MessageSettlement } from './settlement.js';
+import { groupOf } from '../wire/headers.js';
 
 /** A received message as handlers see it. */
 export interface ActiveMQMessage {
@@ -46,6 +47,14 @@ export class ActiveMQContext extends BaseRpcContext<ActiveMQContextArgs> {
   /** The destination the message came from (e.g. `/queue/orders.placed`). */
   getDestination(): string {
     return this.args[0].headers['destination'] ?? '';
+  }
+
+  /**
+   * The message's group (`JMSXGroupID`, Artemis' `_AMQ_GROUP_ID`), if it has one: the server runs
+   * one group's messages one at a time, in order.
+   */
+  getGroup(): string | undefined {
+    return groupOf(this.args[0].headers);
   }
 
   /** True when the broker delivered the message before (a NACK, or a consumer that left without acking). */

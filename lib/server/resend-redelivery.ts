@@ -103,7 +103,7 @@ export interface ResendPlan {
  * A message of a plain topic subscription cannot be sent back to that one subscriber (the topic
  * would give it to every subscriber again), so its rejection goes to the dead-letter queue at once.
  */
-export function resendPlan(message: StompFrame, policy: RedeliveryPolicy, final = false): ResendPlan {
+export function resendPlan(message: StompFrame, policy: RedeliveryPolicy, final = false, finalWhy = 'at once: no delivery can handle it'): ResendPlan {
   const from = message.headers['destination'] ?? '';
   const deliveries = deliveriesOf(message);
   const headers: StompHeaders = {};
@@ -125,7 +125,7 @@ export function resendPlan(message: StompFrame, policy: RedeliveryPolicy, final 
   headers[DELIVERY_COUNT_HEADER] = String(deliveries);
   headers[ORIGINAL_DESTINATION_HEADER] = from;
   const why = final
-    ? 'at once: no delivery can handle it'
+    ? finalWhy
     : from.startsWith('/queue/')
       ? `after ${deliveries} deliver${deliveries === 1 ? 'y' : 'ies'} (redelivery.maxRedeliveries ${policy.maxRedeliveries})`
       : 'at once: a topic subscriber’s message cannot be redelivered to it alone';

@@ -11,8 +11,9 @@ import type { StompConnection } from '../connection/stomp-connection.js';
 import { ConnectionSupervisor, type SupervisedRole } from '../connection/supervisor.js';
 import { withTimeout } from '../internal/with-timeout.js';
 import { reconnectPolicyOf } from '../config/reconnect-policy.js';
-import { StompConnectionClosedError } from '../stomp/errors.js';
+import { StompBrokerError, StompConnectionClosedError } from '../stomp/errors.js';
 import { InvalidOptionError } from '../errors/activemq-error.js';
+import { SubscriptionRefusedError } from './subscription-refused-error.js';
 import type { StompFrame } from '../stomp/frame.js';
 import { connectInProcess } from '../broker/index.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../config/resolve-settings.js';
@@ -29,6 +30,11 @@ import { errorToWire, Replier } from './replier.js';
 import { RunningMessages, type RunOutcome } from './running-messages.js';
 import { check } from '../internal/validation.js';
 import { BrokerDialect } from '../wire/broker-dialect.js';
+import { consumerHeaders, durableRemovalHeaders } from '../wire/consumer-features.js';
+import { groupOf } from '../wire/headers.js';
+import type { StompSubscription } from '../connection/stomp-connection.js';
+import { handlerSettingsOf, type HandlerSettings } from './handler-options.js';
+import { GroupSequencer } from './group-sequencer.js';
 
 /** Options of {@link ServerActiveMQ}. */
 export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
@@ -133,8 +139,18 @@ const CONNECTION_LOST: unique symbol = Symbol('connection lost');
 
 interface Consumer {
   readonly pattern: string;
+  /** Where it consumes (`/queue/…`, `/topic/…`, a consumer group's queue). */
+  readonly destination: string;
+  /** The handler's own options (its decorator's extras), checked at start. */
+  readonly settings: HandlerSettings;
+  /** The handler settles its messages itself (`ackMode: 'manual'`, its own or the server's). */
+  readonly manualAck: boolean;
   /** One per pattern for the server's life, so that `concurrency` holds across reconnections. */
   readonly gate: ConcurrencyGate;
+  /** Keeps each message group's messages one at a time, in order, in front of the gate. */
+  readonly groups: GroupSequencer;
+  /** The subscription on the current connection. */
+  subscription?: StompSubscription;
   /** Handlers running, by the connection their message came on. */
   readonly runsOn: Map<StompConnection, number>;
   /**
@@ -292,10 +308,14 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
 
   /** Drops the messages waiting for a handler (unacknowledged: the broker redelivers them); those running go on. */
   private stopTaking(): void {
-    for (const consumer of this.consumers.values()) consumer.gate.stop();
+    for (const consumer of this.consumers.values()) {
+      consumer.gate.stop();
+      consumer.groups.clear();
+    }
   }
 
   private async start(): Promise<void> {
+    this.createConsumers();
     this.tracing = await loadTracing(this.options.tracing);
     // close() during the start is what was asked for, not a failure of listen().
     await this.supervisor.connect().catch((error: unknown) => {
@@ -339,21 +359,82 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     return this.dialects.get(connection) ?? BrokerDialect.classic;
   }
 
-  private async subscribe(connection: StompConnection, pattern: string): Promise<void> {
-    let consumer = this.consumers.get(pattern);
-    if (!consumer) {
-      consumer = { pattern, gate: new ConcurrencyGate(this.concurrency), runsOn: new Map() };
-      this.consumers.set(pattern, consumer);
+  /**
+   * One consumer per handler pattern, with the handler's options checked (an unknown or invalid
+   * one fails `listen()`, naming the pattern); kept for the server's life.
+   */
+  private createConsumers(): void {
+    const clientId = this.settings.options.clientId;
+    for (const [pattern, handler] of this.messageHandlers) {
+      if (this.consumers.has(pattern)) continue;
+      const destination = subscriptionOf(pattern, this.options.consumerGroup);
+      const settings = handlerSettingsOf(pattern, destination, handler.extras, { clientId });
+      const gate = new ConcurrencyGate(settings.concurrency ?? this.concurrency);
+      const manualAck = settings.ackMode === undefined ? this.manualAck : settings.ackMode === 'manual';
+      if (settings.onError !== undefined && (manualAck || !handler.isEventHandler)) {
+        const why = manualAck
+          ? "with ackMode 'manual' the handler settles its messages itself"
+          : 'a request handler’s failure is replied to its requester, and the request acknowledged';
+        throw new InvalidOptionError('onError', `@Pattern('${pattern}').onError applies to event handlers the server settles: ${why}`);
+      }
+      this.consumers.set(pattern, { pattern, destination, settings, manualAck, gate, groups: new GroupSequencer((task) => gate.run(task)), runsOn: new Map() });
     }
-    const taken = consumer;
-    taken.gate.reopen();
-    const destination = subscriptionOf(pattern, this.options.consumerGroup);
-    await connection.subscribe(destination, (message) => this.receive(connection, taken, destination, message, false), {
-      ack: 'client-individual',
-      headers: this.dialectOf(connection).flowControl(this.flowLimits),
-      onOversize: (message) => this.receive(connection, taken, destination, message, true),
-    });
+  }
+
+  /** What limits the handler's subscription: its own `prefetch` / `consumerWindowSize` / `concurrency`, else the server's. */
+  private flowLimitsOf(settings: HandlerSettings): { readonly prefetch: number; readonly prefetchGiven: boolean; readonly consumerWindowSize: number | undefined } {
+    if (settings.consumerWindowSize !== undefined)
+      return { prefetch: this.prefetch, prefetchGiven: settings.prefetch !== undefined, consumerWindowSize: settings.consumerWindowSize };
+    if (settings.prefetch !== undefined) return { prefetch: settings.prefetch, prefetchGiven: true, consumerWindowSize: undefined };
+    // The default prefetch follows concurrency, the handler's own if it has one.
+    if (settings.concurrency !== undefined && !this.flowLimits.prefetchGiven && this.flowLimits.consumerWindowSize === undefined) {
+      return { prefetch: settings.concurrency, prefetchGiven: false, consumerWindowSize: undefined };
+    }
+    return this.flowLimits;
+  }
+
+  private async subscribe(connection: StompConnection, pattern: string): Promise<void> {
+    this.createConsumers();
+    const consumer = this.consumers.get(pattern)!;
+    consumer.gate.reopen();
+    const { destination, settings } = consumer;
+    const dialect = this.dialectOf(connection);
+    const where = `@Pattern('${pattern}')`;
+    // What the broker cannot give at all is said before how much it may push.
+    const features = consumerHeaders(dialect, settings, where);
+    const headers = { ...dialect.flowControl(this.flowLimitsOf(settings)), ...features };
+    try {
+      consumer.subscription = await connection.subscribe(destination, (message) => this.receive(connection, consumer, destination, message, false), {
+        ack: 'client-individual',
+        headers,
+        onOversize: (message) => this.receive(connection, consumer, destination, message, true),
+      });
+    } catch (error) {
+      if (!(error instanceof StompBrokerError)) throw error;
+      // The broker's own words (a selector it does not take, a client id in use), with the handler they are about.
+      throw new SubscriptionRefusedError(pattern, destination, error);
+    }
     this.logger.debug?.(`consuming ${destination} for '${pattern}'`);
+  }
+
+  /**
+   * Removes the durable subscription of the handler whose `durable` option is `name` (its waiting
+   * messages are dropped), after stopping that handler's consumption of it: the server consumes
+   * that pattern no more until it is started again. Needs a connection (after `listen()`).
+   */
+  async unsubscribeDurable(name: string): Promise<void> {
+    const consumer = [...this.consumers.values()].find((c) => c.settings.durable === name);
+    if (!consumer) throw new InvalidOptionError('durable', `no handler of this server has the durable subscription '${name}'`);
+    const connection = this.unwrap();
+    consumer.gate.stop();
+    consumer.groups.clear();
+    // The handlers still running settle first: an ACK after the UNSUBSCRIBE is an error to Artemis (AMQ339018).
+    await consumer.gate.idle();
+    await consumer.subscription?.unsubscribe();
+    consumer.subscription = undefined;
+    // Detached, the subscription can be removed: an UNSUBSCRIBE naming it (Classic needs it inactive).
+    await connection.unsubscribeDurable(consumer.destination, durableRemovalHeaders(this.dialectOf(connection), name));
+    this.logger.log(`durable subscription '${name}' of '${consumer.pattern}' removed`);
   }
 
   /** A MESSAGE of a subscription: to its handler through the gate, unless the same message still runs. */
@@ -392,7 +473,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
         else consumer.runsOn.set(connection, left);
       }
     };
-    if (consumer.gate.run(counted) || consumer.gate.running < consumer.gate.limit) return;
+    if (consumer.groups.submit(groupOf(delivery.message.headers), counted) || consumer.gate.running < consumer.gate.limit) return;
     // Worth a line only when handlers of a lost connection hold places: the limit spans reconnections.
     const stale = consumer.gate.running - (consumer.runsOn.get(connection) ?? 0);
     if (stale > 0) {
@@ -439,7 +520,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const { connection, consumer, message, messageId } = delivery;
     const pattern = consumer.pattern;
     const settlement = this.settlementOf(connection, message);
-    const context = new ActiveMQContext([message, pattern, settlement, this.manualAck]);
+    const context = new ActiveMQContext([message, pattern, settlement, consumer.manualAck]);
     const replyTo = message.headers['reply-to'];
     const canReply = replyTo !== undefined && this.replyDestinations.allows(replyTo, this.dialectOf(connection));
     const handler = (consumer.handler ??= this.getHandlerByPattern(pattern) ?? undefined);
@@ -476,7 +557,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       return;
     }
     const run = isRequest
-      ? () => this.runRequest(connection, handler, data, context, settlement, message, replyTo)
+      ? () => this.runRequest(connection, handler, data, context, settlement, message, replyTo, consumer.manualAck)
       : () => this.runEvent(handler, data, context, settlement, delivery);
     const tracing = this.tracing;
     const traced = tracing ? () => tracing.process(message.headers['destination'] ?? pattern, message.headers, run) : run;
@@ -559,14 +640,43 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     } catch (error) {
       this.counters.handlerFailures++;
-      const fate = this.manualAck ? `not settled by the server (ackMode 'manual')` : this.rejectionOf(delivery);
-      this.logger.error(`handler for '${context.getPattern()}' failed on message ${delivery.messageId}: ${describeFailure(error)}; ${fate}`);
-      await this.settle(settlement, 'nack');
+      const { manualAck, settings } = delivery.consumer;
+      const failed = `handler for '${context.getPattern()}' failed on message ${delivery.messageId}: ${describeFailure(error)}`;
+      if (manualAck) {
+        this.logger.error(`${failed}; not settled by the server (ackMode 'manual')`);
+      } else if (settings.onError === 'ack') {
+        this.logger.error(`${failed}; acknowledged and dropped (onError 'ack')`);
+        await this.settle(settlement, 'ack', true);
+      } else if (settings.onError === 'dead-letter') {
+        const dead = this.deadLetterSettlementOf(delivery);
+        this.logger.error(`${failed}; ${dead.fate} (onError 'dead-letter')`);
+        await this.settle(dead.settlement, 'nack', true);
+      } else {
+        this.logger.error(`${failed}; ${this.rejectionOf(delivery)}`);
+        await this.settle(settlement, 'nack', true);
+      }
       return;
     } finally {
       this.onProcessingEndHook?.(this.transportId!, context);
     }
-    await this.settle(settlement, 'ack');
+    await this.settle(settlement, 'ack', false, delivery.consumer.manualAck);
+  }
+
+  /**
+   * A settlement whose rejection sends the message to the broker's dead-letter queue now (the
+   * handler's `onError: 'dead-letter'`): a copy goes there, receipted, naming the queue it came
+   * from (`nestjs-original-destination`), before the original is acknowledged, so that a lost
+   * connection between the two gives a duplicate, never a loss. Classic's own redelivery policy
+   * cannot be told to skip its redeliveries for one message, hence the copy on every broker.
+   */
+  private deadLetterSettlementOf(delivery: Delivery): { settlement: MessageSettlement; fate: string } {
+    const { connection, message } = delivery;
+    const dialect = this.dialectOf(connection);
+    const policy = dialect.routesByType ? this.redeliveryPolicy : { ...this.redeliveryPolicy, deadLetterQueue: dialect.deadLetterQueue };
+    const plan = resendPlan(message, policy, true, 'at once');
+    const timeout = this.settings.options.callTimeout ?? 30_000;
+    const reject = () => rejectByResend(connection, message, plan, timeout, this.blockOnAcknowledgeMs);
+    return { settlement: new MessageSettlement(connection, message, this.blockOnAcknowledgeMs, reject), fate: plan.fate };
   }
 
   private async runRequest(
@@ -577,6 +687,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     settlement: MessageSettlement,
     message: StompFrame,
     replyTo: string,
+    manualAck: boolean,
   ): Promise<void> {
     let response$: Observable<unknown>;
     try {
@@ -584,7 +695,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     } catch (error) {
       this.counters.handlerFailures++;
       await this.replier.reply(connection, message, replyTo, { err: error });
-      await this.settle(settlement, 'ack');
+      await this.settle(settlement, 'ack', false, manualAck);
       this.onProcessingEndHook?.(this.transportId!, context);
       return;
     }
@@ -598,7 +709,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
         if (finished) resolve();
       });
     });
-    await this.settle(settlement, 'ack');
+    await this.settle(settlement, 'ack', false, manualAck);
     this.onProcessingEndHook?.(this.transportId!, context);
   }
 
@@ -620,8 +731,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
    * ACK or NACK, unless acknowledgements are manual and the handler's to make. `byServer`: the
    * server decided without the handler (a repeat, a poison message), so it settles in any mode.
    */
-  private async settle(settlement: MessageSettlement, outcome: SettlementOutcome, byServer = false): Promise<void> {
-    if (this.manualAck && !byServer) return;
+  private async settle(settlement: MessageSettlement, outcome: SettlementOutcome, byServer = false, manualAck = this.manualAck): Promise<void> {
+    if (manualAck && !byServer) return;
     try {
       await (outcome === 'ack' ? settlement.ack() : settlement.nack());
       this.counters[outcome === 'ack' ? 'acknowledged' : 'rejected']++;

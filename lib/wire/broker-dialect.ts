@@ -65,8 +65,39 @@ export class BrokerDialect {
    * same headers again (a re-send) leaves them as they are.
    */
   route(headers: StompHeaders): void {
-    if (!this.routesByType) return;
-    const { name, type } = routed(headers['destination'] ?? '');
+    if (!this.routesByType) {
+      // Classic's scheduler reads a delay, not a time (its "Delay and Schedule Message Delivery" page): the time left, now.
+      const time = headers['AMQ_SCHEDULED_TIME'];
+      if (time !== undefined) {
+        headers['AMQ_SCHEDULED_DELAY'] = String(Math.max(0, Number(time) - Date.now()));
+        delete headers['AMQ_SCHEDULED_TIME'];
+      }
+      return;
+    }
+    const destination = headers['destination'] ?? '';
+    if (/^\/(queue|topic)\/[^,]*,/.test(destination)) {
+      throw new InvalidOptionError(
+        'pattern',
+        `${destination} is a composite destination, which ActiveMQ Artemis does not have over STOMP: send to each destination, or give the address a divert in the broker's configuration`,
+      );
+    }
+    for (const header of CLASSIC_ONLY_SCHEDULING) {
+      if (headers[header] !== undefined) {
+        throw new InvalidOptionError(
+          header,
+          `${header} (setSchedule(), setCron()) is ActiveMQ Classic's scheduler; ActiveMQ Artemis delivers a message once, at a delay or a time (setDeliveryDelay(), setDeliveryTime())`,
+        );
+      }
+    }
+    // Artemis' group property; its JMS clients read it as JMSXGroupID.
+    const group = headers['JMSXGroupID'];
+    if (group !== undefined) {
+      headers['_AMQ_GROUP_ID'] = group;
+      delete headers['JMSXGroupID'];
+      // Artemis passes its group property on to STOMP consumers: no copy is needed.
+      delete headers['nestjs-group'];
+    }
+    const { name, type } = routed(destination);
     headers['destination'] = name;
     if (type) headers['destination-type'] = type;
   }
@@ -74,8 +105,11 @@ export class BrokerDialect {
   /** The SUBSCRIBE destination and headers for `destination` (the transport's) and the subscriber's `headers`. */
   subscription(destination: string, headers: StompHeaders): { destination: string; headers: StompHeaders } {
     if (!this.routesByType) return { destination, headers };
+    if (/^\/(queue|topic)\/[^,]*,/.test(destination)) {
+      throw new InvalidOptionError('pattern', `${destination} is a composite destination, which ActiveMQ Artemis does not have over STOMP: give each destination a handler`);
+    }
     const { name, type } = routed(destination);
-    return { destination: name, headers: type ? { ...headers, 'subscription-type': type } : headers };
+    return { destination: artemisWildcards(name), headers: type ? { ...headers, 'subscription-type': type } : headers };
   }
 
   /**
@@ -157,6 +191,21 @@ export class BrokerDialect {
     if (TEMPORARY.test(replyTo)) return true;
     return this.routesByType && (ARTEMIS_REPLY_QUEUE.test(replyTo) || ARTEMIS_JMS_TEMPORARY.test(replyTo));
   }
+}
+
+/** Classic's repeating schedules, which Artemis has no equivalent of. */
+const CLASSIC_ONLY_SCHEDULING = ['AMQ_SCHEDULED_PERIOD', 'AMQ_SCHEDULED_REPEAT', 'AMQ_SCHEDULED_CRON'];
+
+/**
+ * A name with Classic's wildcards as Artemis' default wildcard syntax writes them: the same `.`
+ * and `*`, and `#` for Classic's `>` (the Artemis documentation, "Wildcard Syntax").
+ */
+function artemisWildcards(name: string): string {
+  if (!name.includes('>')) return name;
+  return name
+    .split('.')
+    .map((element) => (element === '>' ? '#' : element))
+    .join('.');
 }
 
 /** The name prefix of the Artemis reply queues; a random UUID follows. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { StompHeaders } from '../stomp/frame.js';
 
 /** The header that carries a send's id, for acknowledgements and for consumers that deduplicate. */
 export const MESSAGE_ID_HEADER = 'nestjsMessageId';
@@ -28,3 +29,20 @@ export class MessageIds {
     return id;
   }
 }
+
+/**
+ * A message's group: `_AMQ_GROUP_ID` on Artemis, its own name for it (the Artemis documentation,
+ * "Message Grouping"), which a JMS producer's `JMSXGroupID` becomes there; `JMSXGroupID` where a
+ * broker passes it on (the embedded broker); else the copy this transport's senders add
+ * (`nestjs-group`), since ActiveMQ Classic groups by `JMSXGroupID` but does not write it on the
+ * MESSAGE frames of STOMP consumers (measured on 5.17).
+ */
+export function groupOf(headers: StompHeaders): string | undefined {
+  return headers[ARTEMIS_GROUP_ID_HEADER] ?? headers['JMSXGroupID'] ?? headers[GROUP_HEADER];
+}
+
+/** The group as this transport's senders write it besides `JMSXGroupID`, for the STOMP consumers of Classic. */
+export const GROUP_HEADER = 'nestjs-group';
+
+/** Artemis' message group property (`JMSXGroupID` of its JMS client). */
+export const ARTEMIS_GROUP_ID_HEADER = '_AMQ_GROUP_ID';

@@ -5,43 +5,81 @@ import { FrameWriter } from '../../stomp/frame-writer.js';
 import { HeartbeatTicker, MAX_HEARTBEAT_MS, parseHeartbeatHeader, type HeartbeatIntervals } from '../../stomp/heartbeat.js';
 import { StompParser } from '../../stomp/parser.js';
 import type { BrokerCore } from '../core/broker-core.js';
-import { BrokerProtocolError, type BrokerClient, type CoreSubscription } from '../core/contracts.js';
+import { BrokerProtocolError, type BrokerClient, type CoreAttachment } from '../core/contracts.js';
 import { PACKAGE_VERSION } from '../../internal/version.js';
 import type { BrokerMessage, Queue, QueueConsumer } from '../core/queue.js';
+import { compileFilter, messageHeaders, type MessageFilter } from '../core/selection.js';
 import { encodeFrameFor, headerDecoder, negotiateVersion, SUPPORTED_VERSIONS, type StompVersion } from './stomp-versions.js';
+import { readSubscribeHeaders, type AckMode, type SubscribeOptions } from './subscribe-headers.js';
 
 /** A frame handler's answer: it wrote (or will write) the frame's receipt itself. */
 const RECEIPTED: unique symbol = Symbol('receipted');
 type FrameHandler = (frame: StompFrame) => typeof RECEIPTED | void;
-
-type AckMode = 'auto' | 'client' | 'client-individual';
 
 interface Delivery {
   readonly message: BrokerMessage;
   readonly queue: Queue;
 }
 
-/** One SUBSCRIBE of a connection: a consumer of one queue (a topic subscription has a queue of its own). */
-export class Subscription implements QueueConsumer, CoreSubscription {
+/**
+ * One SUBSCRIBE of a connection: a consumer of the queues the core attached it to (one queue; a
+ * topic subscription's own; a durable subscription's; those a wildcard matches).
+ */
+export class Subscription implements QueueConsumer {
   /** Delivered, not yet acknowledged, by ack id, in delivery order. */
   readonly unacked = new Map<string, Delivery>();
+  /** Its hold on its queues; set once the core attached it. */
+  attachment: CoreAttachment | undefined;
+  readonly ack: AckMode;
+  readonly prefetch: number;
+  readonly priority: number;
+  readonly exclusive: boolean;
 
   constructor(
     readonly connection: BrokerConnection,
     readonly id: string,
     readonly destination: string,
-    readonly ack: AckMode,
-    readonly prefetch: number,
-    readonly queue: Queue,
-  ) {}
+    options: SubscribeOptions,
+    /** Its selector and noLocal, for the queues it shares with other consumers. */
+    readonly accepts: MessageFilter | undefined,
+  ) {
+    this.ack = options.ack;
+    this.prefetch = options.prefetch;
+    this.priority = options.priority;
+    this.exclusive = options.exclusive;
+  }
 
   hasCredit(): boolean {
     // A connection whose stream is backed up takes nothing more: what it cannot write waits in the queue, counted.
     return !this.connection.congested && (this.ack === 'auto' || this.unacked.size < this.prefetch);
   }
 
-  deliver(message: BrokerMessage, queue: Queue): void {
-    this.connection.deliver(this, message, queue);
+  deliver(message: BrokerMessage, queue: Queue, firstOfGroup?: boolean): void {
+    this.connection.deliver(this, message, queue, firstOfGroup === true);
+  }
+}
+
+/**
+ * A SUBSCRIBE with `browser:true`: the messages its queues held when it came, written as the
+ * stream takes them (nothing is taken from the queues or locked), then one MESSAGE with
+ * `browser:end` and no body; then it is over, its id kept until UNSUBSCRIBE as ActiveMQ keeps it
+ * (https://activemq.apache.org/components/classic/documentation/stomp, "browser").
+ */
+class Browse {
+  private next = 0;
+  ended = false;
+
+  constructor(
+    readonly id: string,
+    readonly destination: string,
+    private messages: BrokerMessage[],
+  ) {}
+
+  /** The next message to show; undefined once all were. */
+  take(): BrokerMessage | undefined {
+    const message = this.messages[this.next++];
+    if (message === undefined) this.messages = [];
+    return message;
   }
 }
 
@@ -83,6 +121,10 @@ export interface ConnectionEvents {
 }
 
 const NO_EVENTS: ConnectionEvents = { settled: () => {}, limit: () => {} };
+/** Subscriptions (browses included) one connection may have at once: each costs the broker memory and routing work. */
+const MAX_SUBSCRIPTIONS = 10_000;
+/** Ended browses whose ids a connection keeps for their UNSUBSCRIBE; past this, the oldest are forgotten. */
+const MAX_ENDED_BROWSES = 1000;
 const EMPTY = Buffer.alloc(0);
 /**
  * Bytes written to a connection's stream and not yet taken by it past which its subscriptions get
@@ -110,6 +152,10 @@ export class BrokerConnection implements BrokerClient {
   private ending = false;
   private closed = false;
   private readonly subscriptions = new Map<string, Subscription>();
+  /** Browses (`browser:true`), running or ended, by subscription id. */
+  private readonly browses = new Map<string, Browse>();
+  /** The CONNECT `client-id`, held by this connection until it ends. */
+  private clientId: string | undefined;
   private readonly transactions = new Map<string, OpenTransaction>();
   /** `ack:auto` deliveries whose bytes the stream has not yet taken: settled once it has, given back if it never does. */
   private readonly unwritten = new Set<Delivery>();
@@ -254,12 +300,20 @@ export class BrokerConnection implements BrokerClient {
       throw new BrokerProtocolError('authentication failed: unknown login or wrong passcode', true);
     }
     const { sendEvery, expectEvery } = this.negotiateHeartbeat(frame.headers['heart-beat']);
+    // The JMS client id (ActiveMQ's STOMP page, CONNECT `client-id`): one connection at a time holds it.
+    const clientId = frame.headers['client-id'];
+    if (clientId !== undefined) {
+      if (clientId === '') throw new BrokerProtocolError('client-id is empty: give it a value, or no client-id header', true);
+      this.core.claimClientId(this, clientId);
+      this.clientId = clientId;
+    }
     this.connected = true;
     this.settle();
     this.write('CONNECTED', {
       version,
       server: `nestjs-activemq-embedded/${PACKAGE_VERSION}`,
-      session: this.id,
+      // As ActiveMQ answers: the client id when there is one.
+      session: clientId ?? this.id,
       // As ActiveMQ answers: what the broker sends, then what it expects (a client asking 0,500 gets 500,0).
       'heart-beat': `${sendEvery},${expectEvery}`,
     });
@@ -323,27 +377,119 @@ export class BrokerConnection implements BrokerClient {
     );
   }
 
-  private onSubscribe(frame: StompFrame): void {
+  private onSubscribe(frame: StompFrame): typeof RECEIPTED | void {
     const destination = required(frame, 'destination');
     // STOMP 1.0 has no subscription ids: the destination stands for one, as in its UNSUBSCRIBE.
     const id = this.version === '1.0' ? (frame.headers['id'] ?? destination) : required(frame, 'id');
-    if (this.subscriptions.has(id)) throw new BrokerProtocolError(`subscription id '${id}' is in use on this connection`);
-    const ack = frame.headers['ack'] ?? 'auto';
-    if (ack !== 'auto' && ack !== 'client' && ack !== 'client-individual') throw new BrokerProtocolError(`ack mode '${ack}' is not auto, client or client-individual`);
-    const prefetchHeader = frame.headers['activemq.prefetchSize'];
-    const prefetch = prefetchHeader === undefined ? 1000 : Number(prefetchHeader);
-    if (!Number.isInteger(prefetch) || prefetch < 1) throw new BrokerProtocolError(`activemq.prefetchSize '${prefetchHeader}' is not a positive integer`);
-    const queue = this.core.queueForSubscription(this, destination);
-    const subscription = new Subscription(this, id, destination, ack, prefetch, queue);
+    // An ended browse's id may be used again (ActiveMQ keeps it only for its UNSUBSCRIBE).
+    if (this.subscriptions.has(id) || this.browses.get(id)?.ended === false) throw new BrokerProtocolError(`subscription id '${id}' is in use on this connection`);
+    if (this.subscriptions.size + this.browses.size >= MAX_SUBSCRIPTIONS) {
+      throw new BrokerProtocolError(`this connection has ${MAX_SUBSCRIPTIONS} subscriptions, the most one may have: UNSUBSCRIBE some first`);
+    }
+    const options = readSubscribeHeaders(frame.headers);
+    const filter = options.selector === undefined ? undefined : compileFilter(this.core.brokerId, options.selector);
+    const accepts = consumerTest(filter, options.noLocal, this.id);
+    if (options.browser) return this.browse(id, destination, options, accepts);
+    if (options.retroactive && options.durableName !== undefined) {
+      throw new BrokerProtocolError('activemq.retroactive is for non-durable topic subscriptions (ActiveMQ\'s "Retroactive Consumer"): not with activemq.subscriptionName');
+    }
+    const subscription = new Subscription(this, id, destination, options, accepts);
+    subscription.attachment = this.core.subscribe(this, subscription, {
+      destination,
+      filter,
+      selector: options.selector,
+      noLocal: options.noLocal,
+      retroactive: options.retroactive,
+      durableName: options.durableName,
+      clientId: this.clientId,
+    });
+    this.browses.delete(id);
     this.subscriptions.set(id, subscription);
-    queue.addConsumer(subscription);
+    // A durable subscription made on a broker with a journal: the RECEIPT once its registration is on disk.
+    const stored = subscription.attachment.stored;
+    if (!stored) return;
+    stored.then(
+      () => this.receipt(frame),
+      (error: unknown) => this.fail(frame, asProtocolError(error)),
+    );
+    return RECEIPTED;
   }
 
-  private onUnsubscribe(frame: StompFrame): void {
-    const subscription =
-      this.version === '1.0' && frame.headers['id'] === undefined ? this.subscriptionTo(required(frame, 'destination')) : this.subscriptions.get(required(frame, 'id'));
-    if (!subscription) throw new BrokerProtocolError(`no subscription '${frame.headers['id'] ?? frame.headers['destination']}' on this connection`);
-    this.dropSubscription(subscription);
+  /** A SUBSCRIBE with `browser:true`: what its queues hold now, then `browser:end`. */
+  private browse(id: string, destination: string, options: SubscribeOptions, accepts: MessageFilter | undefined): void {
+    // As ActiveMQ's ProtocolConverter: "Queue Browser feature only valid for Stomp v1.1+ clients".
+    if (this.version === '1.0') throw new BrokerProtocolError('browser:true needs STOMP 1.1 or later (ActiveMQ has no queue browser for STOMP 1.0 clients)');
+    if (options.durableName !== undefined) throw new BrokerProtocolError('browser:true is for queues: not with activemq.subscriptionName');
+    const browse = new Browse(id, destination, this.core.browse(this, destination, accepts));
+    this.browses.delete(id);
+    this.browses.set(id, browse);
+    this.pump(browse);
+  }
+
+  /** Writes what a browse has to show while the stream takes it (on 'drain' it goes on), then its `browser:end`. */
+  private pump(browse: Browse): void {
+    while (!browse.ended && !this.congested) {
+      const message = browse.take();
+      if (message === undefined) {
+        browse.ended = true;
+        this.write('MESSAGE', { subscription: browse.id, destination: browse.destination, 'message-id': '0', browser: 'end' });
+        this.forgetEndedBrowses();
+        return;
+      }
+      let bytes: Buffer;
+      try {
+        bytes = encodeFrameFor(this.version, 'MESSAGE', { ...messageHeaders(this.core.brokerId, message), subscription: browse.id }, message.body);
+      } catch {
+        // One no MESSAGE can carry is not shown; it is the core's to handle when it is consumed.
+        continue;
+      }
+      this.writeBytes(bytes);
+    }
+  }
+
+  /** Keeps at most {@link MAX_ENDED_BROWSES} ended browses' ids, the oldest forgotten first. */
+  private forgetEndedBrowses(): void {
+    let ended = 0;
+    for (const browse of this.browses.values()) if (browse.ended) ended++;
+    for (const [id, browse] of this.browses) {
+      if (ended <= MAX_ENDED_BROWSES) return;
+      if (!browse.ended) continue;
+      this.browses.delete(id);
+      ended--;
+    }
+  }
+
+  private onUnsubscribe(frame: StompFrame): typeof RECEIPTED | void {
+    const durableName = frame.headers['activemq.subscriptionName'];
+    if (durableName !== undefined) return this.removeDurable(frame, durableName);
+    const byDestination = this.version === '1.0' && frame.headers['id'] === undefined;
+    const id = byDestination ? undefined : required(frame, 'id');
+    const subscription = id === undefined ? this.subscriptionTo(required(frame, 'destination')) : this.subscriptions.get(id);
+    if (subscription) return void this.dropSubscription(subscription);
+    // A browse, running (it stops) or ended.
+    if (id !== undefined && this.browses.delete(id)) return;
+    throw new BrokerProtocolError(`no subscription '${frame.headers['id'] ?? frame.headers['destination']}' on this connection`);
+  }
+
+  /**
+   * UNSUBSCRIBE with `activemq.subscriptionName`: removes that durable subscription of this
+   * connection's client-id and what it holds (ActiveMQ's STOMP page). Its subscription on this
+   * connection, if it is consumed, ends first (Classic removes only an inactive one, so a
+   * client detaches, then removes). The RECEIPT follows the journal's removal.
+   */
+  private removeDurable(frame: StompFrame, name: string): typeof RECEIPTED | void {
+    const clientId = this.clientId;
+    if (clientId === undefined)
+      throw new BrokerProtocolError(`UNSUBSCRIBE with activemq.subscriptionName '${name}' needs a client-id on CONNECT: a durable subscription is known by its client-id and name`);
+    if (!this.core.hasDurable(clientId, name)) throw new BrokerProtocolError(`no durable subscription '${name}' of client-id '${clientId}' to remove`);
+    for (const subscription of [...this.subscriptions.values()]) if (subscription.attachment?.durableName === name) this.dropSubscription(subscription);
+    const stored = this.core.removeDurable(clientId, name);
+    if (!stored) return;
+    stored.then(
+      () => this.receipt(frame),
+      (error: unknown) => this.fail(frame, asProtocolError(error)),
+    );
+    return RECEIPTED;
   }
 
   /** A STOMP 1.0 UNSUBSCRIBE by destination: the first subscription to it. */
@@ -462,19 +608,12 @@ export class BrokerConnection implements BrokerClient {
    * Writes a MESSAGE for `message` to `subscription`. It is encoded first: a message that cannot
    * be is handed to the core as undeliverable, never settled and lost. An `ack:auto` delivery is
    * settled once the stream has taken its bytes; until then it is held, and counted.
+   * `firstOfGroup` marks the first message of a group its subscription now owns
+   * (`JMSXGroupFirstForConsumer:true`, as ActiveMQ sets it; its "Message Groups" page).
    */
-  deliver(subscription: Subscription, message: BrokerMessage, queue: Queue): void {
-    const headers: StompHeaders = {
-      ...message.headers,
-      destination: message.destination,
-      'message-id': `ID:embedded-${this.core.brokerId}-${message.id}`,
-      subscription: subscription.id,
-      timestamp: String(message.timestamp),
-      priority: String(message.priority),
-      persistent: String(message.persistent),
-    };
-    if (message.expires > 0) headers['expires'] = String(message.expires);
-    if (message.deliveries > 0) headers['redelivered'] = 'true';
+  deliver(subscription: Subscription, message: BrokerMessage, queue: Queue, firstOfGroup = false): void {
+    const headers: StompHeaders = { ...messageHeaders(this.core.brokerId, message), subscription: subscription.id };
+    if (firstOfGroup) headers['JMSXGroupFirstForConsumer'] = 'true';
     const ackId = subscription.ack === 'auto' ? undefined : this.ackIdFor(headers);
     let bytes: Buffer;
     try {
@@ -498,20 +637,21 @@ export class BrokerConnection implements BrokerClient {
   }
 
   private redispatch(): void {
-    for (const subscription of this.subscriptions.values()) subscription.queue.dispatch();
+    for (const subscription of this.subscriptions.values()) subscription.attachment?.dispatch();
+    for (const browse of this.browses.values()) if (!browse.ended) this.pump(browse);
   }
 
+  /** Ends a subscription: what it held unacknowledged goes back (in order, before its queues dispatch again). */
   private dropSubscription(subscription: Subscription): void {
     this.subscriptions.delete(subscription.id);
-    subscription.queue.removeConsumer(subscription);
-    this.giveBack([...subscription.unacked.values()]);
+    const unacked = [...subscription.unacked.values()];
     subscription.unacked.clear();
-    this.core.subscriptionEnded(subscription);
+    if (subscription.attachment) this.core.unsubscribe(subscription.attachment, unacked);
   }
 
-  /** Deliveries never acknowledged go back to their queues, marked redelivered. */
+  /** Deliveries never acknowledged go back to their queues, in order, marked redelivered. */
   private giveBack(deliveries: Delivery[]): void {
-    for (const { message, queue } of deliveries.reverse()) this.core.giveBack(message, queue);
+    this.core.giveBackAll(deliveries);
   }
 
   private receipt(frame: StompFrame): void {
@@ -564,10 +704,21 @@ export class BrokerConnection implements BrokerClient {
   private end(): void {
     if (this.closed || this.ending) return;
     this.ending = true;
+    this.leaveDurables();
     setImmediate(() => {
       this.stream.end();
       this.close();
     });
+  }
+
+  /**
+   * At once when the connection ends (DISCONNECT, ERROR), not when its stream is gone: its durable
+   * subscriptions are detached and its client-id is free, so that the client may connect again
+   * with them right away.
+   */
+  private leaveDurables(): void {
+    for (const subscription of [...this.subscriptions.values()]) if (subscription.attachment?.durable) this.dropSubscription(subscription);
+    if (this.clientId !== undefined) this.core.releaseClientId(this, this.clientId);
   }
 
   /** Releases everything the connection held: its subscriptions' unacknowledged messages go back. */
@@ -576,6 +727,7 @@ export class BrokerConnection implements BrokerClient {
     this.closed = true;
     this.settle();
     this.ticker?.stop();
+    this.browses.clear();
     for (const subscription of [...this.subscriptions.values()]) this.dropSubscription(subscription);
     for (const transaction of this.transactions.values()) {
       this.core.dropTransactional(transaction.sends);
@@ -606,4 +758,10 @@ function required(frame: StompFrame, header: string): string {
   const value = frame.headers[header];
   if (value === undefined || value === '') throw new BrokerProtocolError(`${frame.command} needs a '${header}' header`);
   return value;
+}
+
+/** A queue consumer's test of a message: its selector, and with noLocal, not the messages its own connection (`own`) sent. */
+function consumerTest(filter: MessageFilter | undefined, noLocal: boolean, own: string): MessageFilter | undefined {
+  if (!noLocal) return filter;
+  return (message) => message.origin !== own && (!filter || filter(message));
 }

@@ -7,14 +7,23 @@
  * general-purpose database.
  *
  * Segment file `journal-NNNNNN.log` is a sequence of records. A record of format 2 is
- *   [u32 magic 0xC1524A4E][u16 version 2][u16 0][u32 payload length][u32 crc32 of payload]
+ *   [u32 magic 0xC1524A4E][u16 version 2][u16 flags][u32 payload length][u32 crc32 of payload]
  *   [u32 position][u32 crc32 of the 20 header bytes before it][payload]
  * where position is the record's own offset in its segment (mod 2^32). Its payload is one
  * JournalBatch:
  *   u32 add count, per add: u64 id, u32 deliveries, string destination, u32 header count, per
  *   header: string key, string value; bytes body. Then u32 remove count, per remove: u64 id.
  *   Then u32 delivery count updates, per update: u64 id, u32 deliveries.
+ *   With flag 0x0001 (FLAG_SCHEDULES), then the schedules of the batch's scheduled adds (messages
+ *   the broker's scheduler holds until their time): u32 count, per schedule: u64 id (of an add
+ *   of this batch), u64 due (ms since the epoch), u32 remaining (copies after the one at due),
+ *   u8 kind (0: a run of copies, 1: a cron entry).
  *   (string = bytes of its UTF-8; bytes = u32 length + the bytes; all integers little-endian.)
+ * Flags were 0 before scheduled delivery, and a batch without a scheduled add is still written
+ * with flags 0, byte for byte as before: only journals holding scheduled messages differ. A
+ * version that predates the flag reads such a record as damaged (its payload has bytes after the
+ * delivery counts) and says so in its recovery report; a version that finds a flag it does not
+ * know refuses the journal, as it refuses a newer format, rather than drop the flagged records.
  * Format 1 (journals written before format 2; still read, never written) is
  *   [u32 payload length][u32 crc32 of payload][payload] with adds without deliveries and no
  *   delivery count updates. A segment may hold format 1 records followed by format 2 ones.
@@ -26,11 +35,14 @@
  * body (a journal file sent as a message, say) sits at another offset than the one it names,
  * so it is never taken for a record of this segment.
  *
- * Compaction re-writes a segment's live messages (same ids, with their delivery counts) into the
- * current segment and deletes the old file. A remove must stay on disk as long as the add it
- * cancels does, so a compacted segment's removes of adds still in older segments are re-written
- * with its live messages, and a segment with nothing live is deleted only once those older
- * segments are gone. A delivery count update stays on disk until a newer record of that count
+ * A scheduled message's next state (a new due time, one copy fewer to go) is written as a new
+ * copy of it, same id and schedule updated, which supersedes the older copy as any copy does.
+ *
+ * Compaction re-writes a segment's live messages (same ids, with their delivery counts and
+ * schedules) into the current segment and deletes the old file. A remove must stay on disk as
+ * long as the add it cancels does, so a compacted segment's removes of adds still in older
+ * segments are re-written with its live messages, and a segment with nothing live is deleted only
+ * once those older segments are gone. A delivery count update stays on disk until a newer record of that count
  * (an update, or a copy of the message) or the message's remove is written.
  */
 import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -46,6 +58,21 @@ export interface StoredMessage {
   readonly body: Buffer;
   /** Times it was delivered and given back (NACKed) so far; absent means 0. */
   readonly deliveries?: number;
+  /** Present for a message the scheduler holds until its time (`AMQ_SCHEDULED_*` headers): where its schedule stands. */
+  readonly schedule?: StoredSchedule;
+}
+
+/**
+ * Where a scheduled message's schedule stands, journaled with it so that a restarted broker goes
+ * on from there (its delay, period, repeat and cron are its headers, kept with it).
+ */
+export interface StoredSchedule {
+  /** When it is due next, in ms since the epoch (absolute, so that a restart does not move it). */
+  readonly due: number;
+  /** Copies still to be delivered after the one due at {@link due}; 0 for a cron entry. */
+  readonly remaining: number;
+  /** True for a cron entry: when due, it starts a run of copies and waits for the cron's next time. */
+  readonly cron: boolean;
 }
 
 /** A stored message's delivery count, updated without writing the message again. */
@@ -150,6 +177,12 @@ const MAGIC = 0xc1524a4e;
 const MAGIC_BYTES = Buffer.alloc(4);
 MAGIC_BYTES.writeUInt32LE(MAGIC);
 const FORMAT = 2;
+/** Header flag: the payload ends with the schedules of the batch's scheduled adds. */
+const FLAG_SCHEDULES = 0x0001;
+/** Every flag this version reads; a record with another is refused as written by a newer version. */
+const KNOWN_FLAGS = FLAG_SCHEDULES;
+/** Bytes of one schedule in the payload: u64 id, u64 due, u32 remaining, u8 kind. */
+const SCHEDULE_BYTES = 21;
 const HEADER_BYTES = 24;
 /** Bytes of the header its checksum covers: everything before the checksum. */
 const CHECKED_HEADER_BYTES = 20;
@@ -170,10 +203,14 @@ class CorruptRecordError extends Error {}
 /** One instance: recovery's scan may try many offsets that do not decode, and a stack trace each would cost. */
 const CORRUPT = new CorruptRecordError('corrupt record');
 
-/** A record whose header checksum is valid names a format this version does not know. */
+/** A record whose header checksum is valid names a format, or a flag, this version does not know. */
 class NewerFormatError extends Error {
-  constructor(readonly format: number) {
-    super(`journal record format ${format}`);
+  constructor(
+    readonly format: number,
+    /** The flags it does not know; 0 when the format itself is unknown. */
+    readonly flags = 0,
+  ) {
+    super(`journal record format ${format}${flags === 0 ? '' : ` with flags 0x${flags.toString(16).padStart(4, '0')}`}`);
   }
 }
 
@@ -187,6 +224,11 @@ class Writer {
     this.offset = this.buffer.writeUInt32LE(value, this.offset);
   }
 
+  u8(value: number): void {
+    this.offset = this.buffer.writeUInt8(value, this.offset);
+  }
+
+  /** A u64 holding a safe integer: a message id, or a time in ms. */
   id(value: number): void {
     this.offset = this.buffer.writeBigUInt64LE(BigInt(value), this.offset);
   }
@@ -213,10 +255,15 @@ class Reader {
     return this.offset === this.buffer.length;
   }
 
+  u8(): number {
+    return this.take(1).readUInt8(0);
+  }
+
   u32(): number {
     return this.take(4).readUInt32LE(0);
   }
 
+  /** A u64 that must be a safe integer (a message id, or a time in ms); anything larger is damage. */
   id(): number {
     const value = this.take(8).readBigUInt64LE(0);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw CORRUPT;
@@ -251,6 +298,12 @@ function checkDeliveries(deliveries: number): void {
     throw new RangeError(`journal delivery count must be a whole number from 0 to ${MAX_U32}, got ${deliveries}`);
 }
 
+function checkSchedule({ due, remaining }: StoredSchedule): void {
+  if (!Number.isSafeInteger(due) || due < 0) throw new RangeError(`journal schedule due time must be a non-negative safe integer of ms, got ${due}`);
+  if (!Number.isInteger(remaining) || remaining < 0 || remaining > MAX_U32)
+    throw new RangeError(`journal schedule remaining count must be a whole number from 0 to ${MAX_U32}, got ${remaining}`);
+}
+
 function messageBytes(message: StoredMessage): number {
   let bytes = 8 + 4 + stringBytes(message.destination) + 4 + 4 + message.body.length;
   for (const [key, value] of Object.entries(message.headers)) bytes += stringBytes(key) + stringBytes(value);
@@ -260,14 +313,17 @@ function messageBytes(message: StoredMessage): number {
 /**
  * Encodes a batch as one complete record, header included but for its position and header
  * checksum, which {@link placeRecord} writes once the record's place in a segment is known.
- * Throws on an id or count that cannot be stored.
+ * Throws on an id, count or schedule that cannot be stored. A batch with scheduled adds gets the
+ * schedules flag and section; any other is encoded exactly as before the flag existed.
  */
 function encodeRecord(batch: JournalBatch): Buffer {
   const adds = batch.adds ?? [];
   const removes = batch.removes ?? [];
   const counts = batch.deliveryCounts ?? [];
+  const scheduled = adds.filter((message) => message.schedule !== undefined);
   let payloadBytes = 4 + 4 + 8 * removes.length + 4 + 12 * counts.length;
   for (const message of adds) payloadBytes += messageBytes(message);
+  if (scheduled.length > 0) payloadBytes += 4 + SCHEDULE_BYTES * scheduled.length;
 
   const record = Buffer.allocUnsafe(HEADER_BYTES + payloadBytes);
   const writer = new Writer(record, HEADER_BYTES);
@@ -298,11 +354,21 @@ function encodeRecord(batch: JournalBatch): Buffer {
     writer.id(id);
     writer.u32(deliveries);
   }
+  if (scheduled.length > 0) {
+    writer.u32(scheduled.length);
+    for (const { id, schedule } of scheduled) {
+      checkSchedule(schedule!);
+      writer.id(id);
+      writer.id(schedule!.due);
+      writer.u32(schedule!.remaining);
+      writer.u8(schedule!.cron ? 1 : 0);
+    }
+  }
 
   const payload = record.subarray(HEADER_BYTES);
   record.writeUInt32LE(MAGIC, 0);
   record.writeUInt16LE(FORMAT, 4);
-  record.writeUInt16LE(0, 6);
+  record.writeUInt16LE(scheduled.length > 0 ? FLAG_SCHEDULES : 0, 6);
   record.writeUInt32LE(payload.length, 8);
   record.writeUInt32LE(crc32(payload), 12);
   return record;
@@ -314,8 +380,8 @@ function placeRecord(record: Buffer, position: number): void {
   record.writeUInt32LE(crc32(record.subarray(0, CHECKED_HEADER_BYTES)), CHECKED_HEADER_BYTES);
 }
 
-/** Decodes a payload; undefined if it is not a well-formed batch of that format. */
-function decodeBatch(payload: Buffer, format: 1 | 2): JournalBatch | undefined {
+/** Decodes a payload; undefined if it is not a well-formed batch of that format and flags. */
+function decodeBatch(payload: Buffer, format: 1 | 2, flags = 0): JournalBatch | undefined {
   const reader = new Reader(payload);
   try {
     const adds: StoredMessage[] = [];
@@ -333,11 +399,30 @@ function decodeBatch(payload: Buffer, format: 1 | 2): JournalBatch | undefined {
     for (let count = reader.u32(); count > 0; count--) removes.push(reader.id());
     const deliveryCounts: DeliveryCount[] = [];
     if (format === 2) for (let count = reader.u32(); count > 0; count--) deliveryCounts.push({ id: reader.id(), deliveries: reader.u32() });
-    return reader.atEnd ? { adds, removes, deliveryCounts } : undefined;
+    const scheduled = (flags & FLAG_SCHEDULES) !== 0 ? withSchedules(adds, reader) : adds;
+    return reader.atEnd ? { adds: scheduled, removes, deliveryCounts } : undefined;
   } catch (error) {
     if (error instanceof CorruptRecordError) return undefined;
     throw error;
   }
+}
+
+/** Reads a payload's schedules section and returns `adds` with their schedules; throws CORRUPT for a schedule of no add of the batch or of an unknown kind. */
+function withSchedules(adds: readonly StoredMessage[], reader: Reader): StoredMessage[] {
+  const ids = new Set(adds.map((message) => message.id));
+  const schedules = new Map<number, StoredSchedule>();
+  for (let count = reader.u32(); count > 0; count--) {
+    const id = reader.id();
+    const due = reader.id();
+    const remaining = reader.u32();
+    const kind = reader.u8();
+    if (kind > 1 || !ids.has(id)) throw CORRUPT;
+    schedules.set(id, { due, remaining, cron: kind === 1 });
+  }
+  return adds.map((message) => {
+    const schedule = schedules.get(message.id);
+    return schedule ? { ...message, schedule } : message;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -362,15 +447,17 @@ type ReadOutcome =
   | { readonly batch: JournalBatch; readonly end: number; readonly format: 1 | 2 }
   | { readonly batch?: undefined; readonly end?: number; readonly format?: 2; readonly reason: string };
 
-/** The payload length and crc of a valid format 2 header at `at`, else undefined. Throws NewerFormatError for a valid header of another format. */
-function headerAt(data: Buffer, at: number): { length: number; crc: number } | undefined {
+/** The payload length, crc and flags of a valid format 2 header at `at`, else undefined. Throws NewerFormatError for a valid header of another format or with a flag it does not know. */
+function headerAt(data: Buffer, at: number): { length: number; crc: number; flags: number } | undefined {
   if (at + HEADER_BYTES > data.length || data.readUInt32LE(at) !== MAGIC) return undefined;
   if (crc32(data.subarray(at, at + CHECKED_HEADER_BYTES)) !== data.readUInt32LE(at + CHECKED_HEADER_BYTES)) return undefined;
   // A valid header naming another offset was copied here (inside a message body): not a record of this segment.
   if (data.readUInt32LE(at + 16) !== at % 2 ** 32) return undefined;
   const format = data.readUInt16LE(at + 4);
   if (format !== FORMAT) throw new NewerFormatError(format);
-  return { length: data.readUInt32LE(at + 8), crc: data.readUInt32LE(at + 12) };
+  const flags = data.readUInt16LE(at + 6);
+  if ((flags & ~KNOWN_FLAGS) !== 0) throw new NewerFormatError(format, flags & ~KNOWN_FLAGS);
+  return { length: data.readUInt32LE(at + 8), crc: data.readUInt32LE(at + 12), flags };
 }
 
 /** A complete, intact format 1 record at `at`. Its structure is checked before its crc, as that refuses random bytes sooner. */
@@ -394,7 +481,7 @@ function readRecordAt(data: Buffer, offset: number, legacy: boolean): ReadOutcom
     if (end > data.length) return { format: 2, reason: 'the record runs past the end of the segment' };
     const payload = data.subarray(offset + HEADER_BYTES, end);
     if (crc32(payload) !== header.crc) return { end, format: 2, reason: 'checksum mismatch' };
-    const batch = decodeBatch(payload, 2);
+    const batch = decodeBatch(payload, 2, header.flags);
     return batch ? { batch, end, format: 2 } : { end, format: 2, reason: 'the record does not decode' };
   }
   const old = legacy ? legacyRecordAt(data, offset) : undefined;
@@ -625,7 +712,8 @@ async function readSegmentFile(dir: string, segment: Segment): Promise<SegmentCo
     return readSegment(data);
   } catch (error) {
     if (!(error instanceof NewerFormatError)) throw error;
-    const reason = `${basename(segment.path)} holds journal records of format ${error.format}, written by a newer nestjs-activemq; this one reads formats 1 and ${FORMAT}`;
+    const what = error.flags === 0 ? `format ${error.format}` : `format ${error.format} with flags 0x${error.flags.toString(16).padStart(4, '0')} it does not know`;
+    const reason = `${basename(segment.path)} holds journal records of ${what}, written by a newer nestjs-activemq; this one reads formats 1 and ${FORMAT}`;
     throw new DataDirError(dir, segment.path, 'EJOURNALFORMAT', reason, { cause: error });
   }
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,6 +37,8 @@ const CONNECT = 'CONNECT\naccept-version:1.2\nhost:localhost\nlogin:app\npasscod
 beforeAll(async () => {
   build = mkdtempSync(join(tmpdir(), 'nestjs-activemq-build-'));
   execFileSync('npx', ['tsc', '-p', join(root, 'tsconfig.build.json'), '--outDir', build], { cwd: root, stdio: 'inherit' });
+  // The build runs from outside the checkout: its imports of the broker's dependencies (croner, peggy) resolve through a link to the project's node_modules.
+  symlinkSync(join(root, 'node_modules'), join(build, 'node_modules'), 'dir');
   broker = spawn(process.execPath, [join(build, 'bin.js'), 'broker', '--port', '0', '--user', 'app:app-secret', '--memory-limit', String(MEMORY_LIMIT_MIB), '--stats', '0'], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,8 @@ beforeAll(() => {
   build = mkdtempSync(join(tmpdir(), 'nestjs-activemq-build-'));
   data = mkdtempSync(join(tmpdir(), 'nestjs-activemq-journal-'));
   execFileSync('npx', ['tsc', '-p', join(root, 'tsconfig.build.json'), '--outDir', build], { cwd: root, stdio: 'inherit' });
+  // The build runs from outside the checkout: its imports of the broker's dependencies (croner, peggy) resolve through a link to the project's node_modules.
+  symlinkSync(join(root, 'node_modules'), join(build, 'node_modules'), 'dir');
 }, 120_000);
 
 afterAll(async () => {

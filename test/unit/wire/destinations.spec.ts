@@ -13,6 +13,11 @@ describe('destinations', () => {
     ['VirtualTopic.Orders', '/topic/VirtualTopic.Orders'],
     ['{"a":1,"b":2}', '/queue/{"a":1%2C"b":2}'],
     ['x.*.>', '/queue/x.%2A.%3E'],
+    ['topic://prices.>', '/topic/prices.>'],
+    ['queue://jobs.*.eu', '/queue/jobs.*.eu'],
+    ['queue://a,b', '/queue/a,/queue/b'],
+    ['queue://a,topic://b,c', '/queue/a,/topic/b,/topic/c'],
+    ['queue://a%b', '/queue/a%25b'],
   ])('%s → %s', (pattern, destination) => {
     expect(destinationOf(pattern)).toBe(destination);
   });
@@ -28,5 +33,22 @@ describe('destinations', () => {
     expect(() => destinationOf('')).toThrow(InvalidOptionError);
     expect(() => destinationOf('queue://')).toThrow(/names no destination/);
     expect(() => subscriptionOf('VirtualTopic.X', 'a.b')).toThrow(/consumerGroup 'a.b'/);
+  });
+
+  it.each([
+    ['topic://prices.eu*', /stand for whole name elements/],
+    ['topic://prices.>.eu', /'>' stands for the elements left, so it comes last/],
+    ['queue://a,,b', /names no destination in one of its members/],
+    ['queue://a b', /cannot hold white space/],
+  ])('refuses %s', (pattern, message) => {
+    expect(() => destinationOf(pattern)).toThrow(message);
+  });
+
+  it('Artemis subscribes to a wildcard in its own syntax (# for >), and refuses composite subscriptions', async () => {
+    const { BrokerDialect } = await import('../../../lib/wire/broker-dialect.js');
+    const artemis = BrokerDialect.of('ActiveMQ-Artemis/2.40.0');
+    expect(artemis.subscription('/topic/prices.>', {})).toEqual({ destination: 'prices.#', headers: { 'subscription-type': 'MULTICAST' } });
+    expect(artemis.subscription('/topic/prices.*.eu', {})).toEqual({ destination: 'prices.*.eu', headers: { 'subscription-type': 'MULTICAST' } });
+    expect(() => artemis.subscription('/queue/a,/queue/b', {})).toThrow(/composite destination/);
   });
 });

@@ -1,0 +1,142 @@
+import { InvalidOptionError } from '../errors/activemq-error.js';
+import { check } from '../internal/validation.js';
+import { parseSelector, type Selector } from '../selector/index.js';
+
+/**
+ * What one handler asks of its subscription, given as the `extras` of its decorator:
+ *
+ * ```ts
+ * @EventPattern('topic://prices', { durable: 'billing-prices' })   // needs ServerActiveMQ({ clientId })
+ * @EventPattern('orders', { selector: "region = 'EU'", concurrency: 4, prefetch: 8 })
+ * @EventPattern('jobs', { exclusive: true, onError: 'dead-letter' })
+ * @MessagePattern('quotes', { concurrency: 32 })
+ * ```
+ *
+ * Checked when the server starts (an unknown or invalid option is an error naming the handler's
+ * pattern and the option) and sent again on every re-subscription after a reconnection. A broker
+ * that cannot give an option refuses it when the server connects, with an error saying so; none is
+ * ignored.
+ */
+export interface ActiveMQHandlerOptions {
+  /**
+   * A JMS message selector (the SQL-92 subset of the JMS specification): only messages it selects
+   * reach the handler; on a queue the others stay for other consumers. Checked when the server
+   * starts. On Artemis the JMS header names (`JMSPriority`, `JMSTimestamp`, …) are written in
+   * Artemis' own filter names for it.
+   */
+  readonly selector?: string;
+  /**
+   * A durable topic subscription of this name (topics only; the server needs a `clientId`):
+   * messages published while the server is away wait for it. `ServerActiveMQ.unsubscribeDurable()`
+   * removes it.
+   */
+  readonly durable?: string;
+  /** ActiveMQ Classic: this consumer gets all of the queue's messages while it is there (`activemq.exclusive`). Queues only. */
+  readonly exclusive?: boolean;
+  /** ActiveMQ Classic: consumers of higher priority (0–127) get a queue's messages first (`activemq.priority`). */
+  readonly consumerPriority?: number;
+  /** Topics only: messages this server's own connection published are not delivered to this handler. */
+  readonly noLocal?: boolean;
+  /** ActiveMQ Classic, topics only: the broker replays the recent messages it kept for the topic when the subscription starts (`activemq.retroactive`). */
+  readonly retroactive?: boolean;
+  /** Messages the broker may push ahead of acknowledgements for this handler; overrides the server's `prefetch`. */
+  readonly prefetch?: number;
+  /** ActiveMQ Artemis only: this handler's window in bytes; overrides the server's `consumerWindowSize`. */
+  readonly consumerWindowSize?: number;
+  /** Handlers of this pattern in flight at once; overrides the server's `concurrency`. */
+  readonly concurrency?: number;
+  /** Overrides the server's `ackMode` for this handler. */
+  readonly ackMode?: 'auto-after-handler' | 'manual';
+  /**
+   * What a failing event handler does to its message: `'nack'` (default) gives it back for the
+   * broker's redelivery and, past its limit, the dead-letter queue; `'ack'` drops it (logged);
+   * `'dead-letter'` sends it to the dead-letter queue at once.
+   */
+  readonly onError?: 'nack' | 'ack' | 'dead-letter';
+}
+
+/** The options of one handler, checked. */
+export interface HandlerSettings {
+  readonly selector: Selector | undefined;
+  readonly durable: string | undefined;
+  readonly exclusive: boolean;
+  readonly consumerPriority: number | undefined;
+  readonly noLocal: boolean;
+  readonly retroactive: boolean;
+  readonly prefetch: number | undefined;
+  readonly consumerWindowSize: number | undefined;
+  readonly concurrency: number | undefined;
+  readonly ackMode: 'auto-after-handler' | 'manual' | undefined;
+  /** Given or not: undefined is `'nack'`. */
+  readonly onError: 'nack' | 'ack' | 'dead-letter' | undefined;
+}
+
+const KEYS: ReadonlyArray<keyof ActiveMQHandlerOptions> = [
+  'selector',
+  'durable',
+  'exclusive',
+  'consumerPriority',
+  'noLocal',
+  'retroactive',
+  'prefetch',
+  'consumerWindowSize',
+  'concurrency',
+  'ackMode',
+  'onError',
+];
+
+/**
+ * Checks the `extras` of the handler of `pattern`, whose destination is `destination` (`/queue/…`
+ * or `/topic/…`): each option's kind and range, and the options that need a topic, a queue or the
+ * server's `clientId`. Every error names the pattern and the option.
+ */
+export function handlerSettingsOf(pattern: string, destination: string, extras: unknown, server: { readonly clientId: string | undefined }): HandlerSettings {
+  const where = (option: string): string => `@Pattern('${pattern}').${option}`;
+  const options = (extras ?? {}) as Record<string, unknown>;
+  if (typeof options !== 'object' || Array.isArray(options)) throw new InvalidOptionError('extras', `the extras of the handler of '${pattern}' must be an object`);
+  for (const key of Object.keys(options)) {
+    if (!(KEYS as readonly string[]).includes(key)) {
+      throw new InvalidOptionError(key, `unknown handler option '${key}' on the handler of '${pattern}'; known: ${KEYS.join(', ')}`);
+    }
+  }
+  const given = (key: keyof ActiveMQHandlerOptions): boolean => options[key] !== undefined;
+  const topic = destination.startsWith('/topic/');
+  const needs = (key: keyof ActiveMQHandlerOptions, kind: 'topic' | 'queue'): void => {
+    if (given(key) && topic !== (kind === 'topic')) {
+      throw new InvalidOptionError(key, `${where(key)} applies to ${kind === 'topic' ? 'topic' : 'queue'} subscriptions only; '${pattern}' consumes ${destination}`);
+    }
+  };
+  needs('durable', 'topic');
+  needs('noLocal', 'topic');
+  needs('retroactive', 'topic');
+  needs('exclusive', 'queue');
+  let selector: Selector | undefined;
+  if (given('selector')) {
+    const text = check.name(where('selector'), options['selector'], 'a JMS message selector');
+    try {
+      selector = parseSelector(text);
+    } catch (error) {
+      throw new InvalidOptionError('selector', `${where('selector')}: ${(error as Error).message}`);
+    }
+  }
+  const durable = given('durable') ? check.name(where('durable'), options['durable'], 'a subscription name') : undefined;
+  if (durable !== undefined && server.clientId === undefined) {
+    throw new InvalidOptionError('durable', `${where('durable')} needs the server's clientId: a durable subscription belongs to a client id (ServerActiveMQ({ clientId }))`);
+  }
+  const flag = (key: keyof ActiveMQHandlerOptions): boolean => (given(key) ? check.boolean(where(key), options[key]) : false);
+  const whole = (key: keyof ActiveMQHandlerOptions, range: { min?: number; max?: number } = {}): number | undefined =>
+    given(key) ? check.wholeNumber(where(key), options[key], range) : undefined;
+  return {
+    selector,
+    durable,
+    exclusive: flag('exclusive'),
+    consumerPriority: whole('consumerPriority', { min: 0, max: 127 }),
+    noLocal: flag('noLocal'),
+    retroactive: flag('retroactive'),
+    prefetch: whole('prefetch'),
+    consumerWindowSize: whole('consumerWindowSize', { min: -1 }),
+    concurrency: whole('concurrency'),
+    ackMode: given('ackMode') ? check.oneOf(where('ackMode'), options['ackMode'], ['auto-after-handler', 'manual'] as const) : undefined,
+    onError: given('onError') ? check.oneOf(where('onError'), options['onError'], ['nack', 'ack', 'dead-letter'] as const) : undefined,
+  };
+}
