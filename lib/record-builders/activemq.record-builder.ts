@@ -26,7 +26,12 @@ export interface ActiveMQRecordOptions {
   /** When the broker delivers the message, in ms since the epoch (Artemis' `AMQ_SCHEDULED_TIME`; a delay computed at send time on Classic). */
   readonly deliveryTime?: number;
   /** ActiveMQ Classic: delivered again every `period` ms, `repeat` more times (`AMQ_SCHEDULED_PERIOD`, `AMQ_SCHEDULED_REPEAT`). */
-  readonly schedule?: { readonly period: number; readonly repeat: number };
+  readonly schedule?: {
+    /** Milliseconds between two deliveries. */
+    readonly period: number;
+    /** Deliveries after the first. */
+    readonly repeat: number;
+  };
   /** ActiveMQ Classic: delivered at each time a cron expression names (`AMQ_SCHEDULED_CRON`, five fields). */
   readonly cron?: string;
 }

@@ -9,6 +9,7 @@ import type { ActiveMQContext } from '../../../lib/server/activemq.context.js';
 import type { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
 import { BrokerDialect, type BrokerFamily } from '../../../lib/wire/broker-dialect.js';
+import { SubscriptionRefusedError } from '../../../lib/server/subscription-refused-error.js';
 import { deadLetterQueue, sharedBrokerUrl } from '../../support/broker.js';
 import { connect } from '../../support/connect.js';
 import { deferred, newClient, startService, type RunningService } from '../../support/nest.js';
@@ -138,6 +139,29 @@ describe('selectors', () => {
     } finally {
       await service.close();
     }
+  });
+
+  it('a selector the broker refuses fails the start with its words and the pattern (XQUERY is a keyword of Classic’s grammar; the transport refuses it for Artemis, whose grammar has it too; the embedded broker takes it as a name)', async () => {
+    const pattern = `${P}.xquery`;
+    @Controller()
+    class Keyword {
+      @EventPattern<string>(pattern, { selector: "XQUERY = 'a'" })
+      handle(@Payload() _data: string): void {}
+    }
+    if (family === 'artemis') {
+      await expect(startService([Keyword])).rejects.toThrow(
+        /selector cannot be given by ActiveMQ Artemis: XQUERY cannot be selected on .*XQUERY is a keyword of its filter grammar/,
+      );
+      return;
+    }
+    if (family === 'embedded') {
+      const service = await startService([Keyword]);
+      await service.close();
+      return;
+    }
+    const refused = startService([Keyword]);
+    await expect(refused).rejects.toThrow(SubscriptionRefusedError);
+    await expect(refused).rejects.toThrow(new RegExp(`the broker refused the subscription of the handler of '${pattern}' to /queue/${pattern}: `));
   });
 
   it('JMSType (setType) and LIKE / IN / IS NULL select as the JMS specification says', async () => {
@@ -622,6 +646,32 @@ describe('durable subscriptions, exclusive and prioritised consumers', () => {
     } finally {
       await low.close();
       await high.close();
+    }
+  });
+
+  it('retroactive: a new topic subscriber gets the retained message (Classic’s default recovery policy, the embedded broker); refused at start by Artemis', async () => {
+    const pattern = `topic://${P}.retro`;
+    const inbox = new Inbox<string>();
+    @Controller()
+    class Late {
+      @EventPattern<string>(pattern, { retroactive: true })
+      handle(@Payload() data: string): void {
+        inbox.push(data);
+      }
+    }
+    if (family === 'artemis') {
+      await expect(startService([Late])).rejects.toThrow(/retroactive cannot be given by ActiveMQ Artemis/);
+      return;
+    }
+    // Sent before any subscriber: only a retroactive one can see it.
+    await emitted(pattern, new ActiveMQRecordBuilder('retained').setHeaders({ 'ActiveMQ.Retain': 'true' }).build());
+    await emitted(pattern, 'not-retained');
+    const service = await startService([Late]);
+    try {
+      await emitted(pattern, 'live');
+      expect(await inbox.until(2)).toEqual(['retained', 'live']);
+    } finally {
+      await service.close();
     }
   });
 
