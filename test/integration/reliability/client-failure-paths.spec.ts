@@ -81,8 +81,12 @@ const lines = (level: string, test: RegExp) => logger.lines.filter((l) => l.leve
  * page, delayed messages) is not a number: `AMQ339031 Error handling send`, then it closes.
  */
 function brokerRefuses(): ActiveMQRecord {
-  const headers: Record<string, string> = brokerKind() === 'artemis' ? { AMQ_SCHEDULED_DELAY: 'soon' } : { big: 'h'.repeat(12_000) };
-  return new ActiveMQRecordBuilder('x').setHeaders(headers).build();
+  if (brokerKind() !== 'artemis') return new ActiveMQRecordBuilder('x').setHeaders({ big: 'h'.repeat(12_000) }).build();
+  // The builder refuses a delay that is not a number (setHeaders() takes no AMQ_SCHEDULED_DELAY):
+  // this frame, which only the broker refuses, is made past its checks on purpose.
+  const record = new ActiveMQRecordBuilder('x').build();
+  Object.assign(record.options, { headers: { AMQ_SCHEDULED_DELAY: 'soon' } });
+  return record;
 }
 
 describe('#1 #18 a send the broker would refuse fails that send; nothing loops', () => {
