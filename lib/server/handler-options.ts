@@ -1,6 +1,7 @@
 import { InvalidOptionError } from '../errors/activemq-error.js';
 import { check } from '../internal/validation.js';
 import { parseSelector, type Selector } from '../selector/index.js';
+import type { ConsumerFeatures } from '../wire/consumer-features.js';
 
 /**
  * What one handler asks of its subscription, given as the `extras` of its decorator:
@@ -55,14 +56,8 @@ export interface ActiveMQHandlerOptions {
   readonly onError?: 'nack' | 'ack' | 'dead-letter';
 }
 
-/** The options of one handler, checked. */
-export interface HandlerSettings {
-  readonly selector: Selector | undefined;
-  readonly durable: string | undefined;
-  readonly exclusive: boolean;
-  readonly consumerPriority: number | undefined;
-  readonly noLocal: boolean;
-  readonly retroactive: boolean;
+/** The options of one handler, checked: what its SUBSCRIBE asks of the broker, and how the server runs it. */
+export interface HandlerSettings extends ConsumerFeatures {
   readonly prefetch: number | undefined;
   readonly consumerWindowSize: number | undefined;
   readonly concurrency: number | undefined;

@@ -151,6 +151,8 @@ interface Consumer {
   readonly groups: GroupSequencer;
   /** The subscription on the current connection. */
   subscription?: StompSubscription;
+  /** Its durable subscription was removed (`unsubscribeDurable()`): not subscribed again, reconnections included. */
+  removed?: boolean;
   /** Handlers running, by the connection their message came on. */
   readonly runsOn: Map<StompConnection, number>;
   /**
@@ -337,7 +339,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
         }
         connection.routing = dialect;
         this.dialects.set(connection, dialect);
-        for (const pattern of this.messageHandlers.keys()) await this.subscribe(connection, pattern);
+        for (const consumer of this.consumers.values()) if (!consumer.removed) await this.subscribe(connection, consumer);
       },
       drainBackup: async () => {
         this.stopTaking();
@@ -393,11 +395,9 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     return this.flowLimits;
   }
 
-  private async subscribe(connection: StompConnection, pattern: string): Promise<void> {
-    this.createConsumers();
-    const consumer = this.consumers.get(pattern)!;
+  private async subscribe(connection: StompConnection, consumer: Consumer): Promise<void> {
     consumer.gate.reopen();
-    const { destination, settings } = consumer;
+    const { pattern, destination, settings } = consumer;
     const dialect = this.dialectOf(connection);
     const where = `@Pattern('${pattern}')`;
     // What the broker cannot give at all is said before how much it may push.
@@ -426,6 +426,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const consumer = [...this.consumers.values()].find((c) => c.settings.durable === name);
     if (!consumer) throw new InvalidOptionError('durable', `no handler of this server has the durable subscription '${name}'`);
     const connection = this.unwrap();
+    consumer.removed = true;
     consumer.gate.stop();
     consumer.groups.clear();
     // The handlers still running settle first: an ACK after the UNSUBSCRIBE is an error to Artemis (AMQ339018).

@@ -75,7 +75,7 @@ export class BrokerDialect {
       return;
     }
     const destination = headers['destination'] ?? '';
-    if (/^\/(queue|topic)\/[^,]*,/.test(destination)) {
+    if (destination.includes(',') && /^\/(queue|topic)\/[^,]*,/.test(destination)) {
       throw new InvalidOptionError(
         'pattern',
         `${destination} is a composite destination, which ActiveMQ Artemis does not have over STOMP: send to each destination, or give the address a divert in the broker's configuration`,

@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { ClientActiveMQ, type ActiveMQClientOptions } from '../../lib/client/client-activemq.js';
 import { ServerActiveMQ, type ActiveMQServerOptions } from '../../lib/server/server-activemq.js';
 import { brokerKind, sharedBrokerUrl } from './broker.js';
+import { ActiveMQStatus } from '../../lib/events/activemq.events.js';
 
 /** Collects what Nest and the transport log, to assert on it. */
 export class RecordingLogger implements LoggerService {
@@ -83,4 +84,15 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/** Resolves once the service's server is connected again after losing its connection. */
+export function reconnected(service: RunningService): Promise<void> {
+  return new Promise((resolve) => {
+    let lost = false;
+    service.server.status.subscribe((status) => {
+      if (status === ActiveMQStatus.RECONNECTING) lost = true;
+      if (lost && status === ActiveMQStatus.CONNECTED) resolve();
+    });
+  });
 }

@@ -12,7 +12,7 @@ import { StompConnectionClosedError } from '../../../lib/stomp/errors.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
 import { aheadOf, brokerKind, deadLetterQueue, messageIdSource, TestBroker } from '../../support/broker.js';
 import { connect } from '../../support/connect.js';
-import { deferred, startService, type RecordingLogger, type RunningService } from '../../support/nest.js';
+import { deferred, reconnected, startService, type RecordingLogger } from '../../support/nest.js';
 
 /**
  * The server's failure paths of issue 12, each against a real ActiveMQ. These tests read the DLQ
@@ -77,17 +77,6 @@ async function leftOn(queue: string): Promise<string[]> {
   });
   await raw.disconnect();
   return bodies;
-}
-
-/** Resolves once `service` is connected again after losing its connection. */
-function reconnected(service: RunningService): Promise<void> {
-  return new Promise((resolve) => {
-    let lost = false;
-    service.server.status.subscribe((s) => {
-      if (s === ActiveMQStatus.RECONNECTING) lost = true;
-      if (lost && s === ActiveMQStatus.CONNECTED) resolve();
-    });
-  });
 }
 
 describe('poison messages (#2, #13)', () => {

@@ -8,11 +8,12 @@ import type { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import type { ActiveMQContext } from '../../../lib/server/activemq.context.js';
 import type { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import type { StompFrame } from '../../../lib/stomp/frame.js';
+import { StompConnectionClosedError } from '../../../lib/stomp/errors.js';
 import { BrokerDialect, type BrokerFamily } from '../../../lib/wire/broker-dialect.js';
 import { SubscriptionRefusedError } from '../../../lib/server/subscription-refused-error.js';
 import { deadLetterQueue, sharedBrokerUrl } from '../../support/broker.js';
 import { connect } from '../../support/connect.js';
-import { deferred, newClient, startService, type RunningService } from '../../support/nest.js';
+import { deferred, newClient, reconnected, startService, type RunningService } from '../../support/nest.js';
 
 /**
  * The consumer-side JMS features of handlers (their decorators' extras) and the per-message ones
@@ -574,6 +575,10 @@ describe('durable subscriptions, exclusive and prioritised consumers', () => {
       service = await startService([Billing], { uri });
       expect(await inbox.until(3)).toEqual(['while-up', 'while-down-1', 'while-down-2']);
       await service.server.unsubscribeDurable('billing-prices');
+      // A reconnection does not subscribe it again.
+      const back = reconnected(service);
+      service.server.unwrap<StompConnection>().destroy(new StompConnectionClosedError('test: connection cut'));
+      await back;
       await service.close();
       await lastValueFrom(sameUri.emit(pattern, 'after-removal'), { defaultValue: undefined });
       // A new subscription starts empty: the event published between is nobody's.
