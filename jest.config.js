@@ -38,7 +38,7 @@ export default {
       ...base,
       displayName: 'embedded',
       testMatch: [
-        '<rootDir>/test/integration/transport/{request-reply,consumer,consumer-features,module,options}.spec.ts',
+        '<rootDir>/test/integration/transport/{request-reply,consumer,consumer-features,transactional-handlers,module,options}.spec.ts',
         '<rootDir>/test/integration/producer/{send-modes,transactions}.spec.ts',
         '<rootDir>/test/e2e/sample-app.e2e.spec.ts',
         '<rootDir>/test/integration/reliability/{client-failure-paths,hybrid-outage}.spec.ts',

@@ -25,7 +25,7 @@ import { runInTransactionScope, sendContext, type SendContext } from '../produce
 import { AcknowledgedSender, isConnectionLoss, windowBytes, type ConfirmationStrategy } from '../producer/acknowledged-sender.js';
 import type { SendOutcome } from '../producer/acknowledgements.js';
 import { ConfirmationWindow } from '../producer/confirmation-window.js';
-import { SendInDoubtError } from '../producer/errors.js';
+import { SendInDoubtError, TransactionError } from '../producer/errors.js';
 import { resolveSendMode, SendMode } from '../producer/send-mode.js';
 import { ActiveMQTransaction } from '../producer/transaction.js';
 import { StompTimeoutError } from '../stomp/errors.js';
@@ -488,8 +488,10 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     while (tracked.bytes > tracked.limit && tracked.messages.length > 1) tracked.bytes -= windowBytes(tracked.messages.shift()!);
   }
 
-  /** This client's transaction in the current scope, begun on first use. */
+  /** This client's transaction in the current scope, begun on first use; inside a transactional handler, the handler's. */
   private transactionIn(context: SendContext): Promise<ActiveMQTransaction> {
+    const bound = context.transactionScope!.bound;
+    if (bound) return this.joinHandlerTransaction(bound);
     return context.transactionScope!.transactionFor(this, async () =>
       ActiveMQTransaction.begin(await this.connectForSend(() => 'a transaction'), this.callTimeout, async (transaction, pattern, data) => {
         // The same precedence as every send; inside a transaction only durability is left to decide.
@@ -502,6 +504,21 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
         await transaction.write(message);
       }),
     );
+  }
+
+  /**
+   * A transactional handler's transaction, which this client's sends join: they are written on the
+   * server's connection, so they must be meant for the same broker. A client of another broker
+   * is refused rather than sending outside the transaction.
+   */
+  private async joinHandlerTransaction(bound: ActiveMQTransaction): Promise<ActiveMQTransaction> {
+    const own = await this.connectForSend(() => 'a send in a transactional handler');
+    if (own.broker !== bound.broker) {
+      throw new TransactionError(
+        `this client is connected to ${own.broker}, the transactional handler's transaction to ${bound.broker}: a send joins the handler's transaction only on the same broker (give both the same URI), or is made outside the handler`,
+      );
+    }
+    return bound;
   }
 
   private async flushWithin(timeout: number): Promise<void> {

@@ -28,6 +28,20 @@ export interface ActiveMQClientMetrics {
   readonly reconnections: number;
 }
 
+/** What `ServerActiveMQ.metrics().transactions` counts. */
+export interface ActiveMQHandlerTransactionMetrics {
+  /** COMMITs the broker confirmed: input acknowledged, sends and reply published. */
+  readonly committed: number;
+  /** Transactions aborted because their handler failed: their sends vanished. */
+  readonly aborted: number;
+  /** COMMITs refused, or lost with their connection before being written: nothing of them was stored. */
+  readonly failed: number;
+  /** COMMITs whose answer never came: the broker may or may not have committed. */
+  readonly inDoubt: number;
+  /** From the input's ACK to the COMMIT's receipt, over the committed ones. */
+  readonly commitLatencyMs: { readonly mean: number; readonly max: number };
+}
+
 /** What a server has done since it started listening (`server.metrics()`). */
 export interface ActiveMQServerMetrics {
   /** The connection's state now. */
@@ -46,4 +60,6 @@ export interface ActiveMQServerMetrics {
   readonly inFlight: number;
   /** Times a lost connection was re-established. */
   readonly reconnections: number;
+  /** The transactions of transactional handlers (`{ transactional: true }`). */
+  readonly transactions: ActiveMQHandlerTransactionMetrics;
 }

@@ -26,6 +26,13 @@ export const sendContext = new AsyncLocalStorage<SendContext>();
 export class TransactionScope {
   private readonly transactions = new Map<object, Promise<ActiveMQTransaction>>();
 
+  /**
+   * @param bound A transactional handler's transaction (on the server's connection): every client
+   *   used while the handler runs sends into it, on that connection, instead of opening its own;
+   *   the server commits or aborts it with the handler's input.
+   */
+  constructor(readonly bound?: ActiveMQTransaction) {}
+
   /** The transaction of `owner` in this scope, begun on first use. */
   transactionFor(owner: object, begin: () => Promise<ActiveMQTransaction>): Promise<ActiveMQTransaction> {
     let transaction = this.transactions.get(owner);
@@ -37,6 +44,7 @@ export class TransactionScope {
   }
 
   async commitAll(): Promise<void> {
+    if (this.bound) return;
     const transactions = await this.opened();
     for (let i = 0; i < transactions.length; i++) {
       try {
@@ -49,6 +57,7 @@ export class TransactionScope {
   }
 
   async abortAll(): Promise<void> {
+    if (this.bound) return;
     const transactions = await this.opened();
     await Promise.all(transactions.map((t) => t.abort().catch(() => undefined)));
   }

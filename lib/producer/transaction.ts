@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { StompConnection } from '../connection/stomp-connection.js';
 import { StompBrokerError, StompTimeoutError } from '../stomp/errors.js';
+import type { StompFrame } from '../stomp/frame.js';
+import { MESSAGE_ID_HEADER } from '../wire/headers.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import { SendInDoubtError, TransactionError } from './errors.js';
 
@@ -26,6 +28,12 @@ export class ActiveMQTransaction {
     private readonly callTimeout: number,
     /** Sends a payload under this transaction, as the owning client builds it. */
     private readonly emitter: (transaction: ActiveMQTransaction, pattern: string, data: unknown) => Promise<void>,
+    /**
+     * A handler's transaction: each send's `nestjsMessageId` is this, a dot and the send's number
+     * in the transaction, so that a handling run again after a lost commit sends the same ids (a
+     * consumer's `dedupeWindow` drops the second copy). Otherwise the sender's own ids.
+     */
+    private readonly idBase?: string,
   ) {}
 
   /**
@@ -33,8 +41,8 @@ export class ActiveMQTransaction {
    *
    * @internal
    */
-  static async begin(connection: StompConnection, callTimeout: number, emitter: ActiveMQTransaction['emitter']): Promise<ActiveMQTransaction> {
-    const transaction = new ActiveMQTransaction(connection, callTimeout, emitter);
+  static async begin(connection: StompConnection, callTimeout: number, emitter: ActiveMQTransaction['emitter'], idBase?: string): Promise<ActiveMQTransaction> {
+    const transaction = new ActiveMQTransaction(connection, callTimeout, emitter, idBase);
     await connection.begin(transaction.id);
     return transaction;
   }
@@ -49,6 +57,33 @@ export class ActiveMQTransaction {
     return this.sends;
   }
 
+  /** The broker of its connection (`host:port`): a client joins only a transaction on its own broker. */
+  get broker(): string {
+    return this.connection.broker;
+  }
+
+  /** Its connection is closed (the broker rolled back what was not committed). */
+  get connectionClosed(): boolean {
+    return this.connection.isClosed;
+  }
+
+  /** Still open: neither committing, committed nor aborted. */
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  /**
+   * ACK of a received message inside this transaction: the broker applies it at COMMIT, with the
+   * sends, or forgets it at ABORT (ActiveMQ Classic and the embedded broker; Artemis applies a
+   * STOMP ACK at once whatever its `transaction` header, its STOMP documentation says).
+   *
+   * @internal
+   */
+  acknowledge(message: StompFrame): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(new TransactionError(`transaction ${this.id} is ${this.state}; it cannot acknowledge`));
+    return this.connection.ack(message, { transaction: this.id });
+  }
+
   /**
    * Writes one message with this transaction's header (added to `message.headers`, which it owns).
    *
@@ -60,6 +95,7 @@ export class ActiveMQTransaction {
     }
     this.sends++;
     message.headers['transaction'] = this.id;
+    if (this.idBase !== undefined) message.headers[MESSAGE_ID_HEADER] = `${this.idBase}.${this.sends}`;
     return this.connection.writeFrame('SEND', message.headers, message.body);
   }
 

@@ -1,6 +1,7 @@
 import { BaseRpcContext } from '@nestjs/microservices';
 import type { StompFrame, StompHeaders } from '../stomp/frame.js';
 import type { MessageSettlement } from './settlement.js';
+import type { ActiveMQTransaction } from '../producer/transaction.js';
 import { groupOf } from '../wire/headers.js';
 
 /** A received message as handlers see it. */
@@ -17,8 +18,8 @@ export interface ActiveMQMessage {
   readonly redelivered: boolean;
 }
 
-/** What the server gives each context: the MESSAGE frame, the pattern, how to settle it, and whether acks are manual. */
-type ActiveMQContextArgs = [message: StompFrame, pattern: string, settlement: MessageSettlement, manualAck: boolean];
+/** What the server gives each context: the MESSAGE frame, the pattern, how to settle it, whether acks are manual, and a transactional handler's transaction. */
+type ActiveMQContextArgs = [message: StompFrame, pattern: string, settlement: MessageSettlement, manualAck: boolean, transaction?: ActiveMQTransaction];
 
 /** `@Ctx() ctx: ActiveMQContext` in an ActiveMQ handler. */
 export class ActiveMQContext extends BaseRpcContext<ActiveMQContextArgs> {
@@ -72,6 +73,28 @@ export class ActiveMQContext extends BaseRpcContext<ActiveMQContextArgs> {
   nack(): Promise<void> {
     this.requireManual('nack');
     return this.args[2].nack();
+  }
+
+  /** The handler runs in a broker transaction with its input (`{ transactional: true }`). */
+  isTransactional(): boolean {
+    return this.args[4] !== undefined;
+  }
+
+  /**
+   * Sends `data` to the destination of `pattern` (a payload or an `ActiveMQRecord`) in the
+   * handler's transaction, on the server's connection: it is published when the handler's input is
+   * acknowledged at COMMIT, and never if the handler fails. Resolves once written. Only in a
+   * transactional handler (`{ transactional: true }`); a `ClientActiveMQ` of the same broker called
+   * while the handler runs joins the transaction too.
+   */
+  emit(pattern: string, data: unknown): Promise<void> {
+    const transaction = this.args[4];
+    if (!transaction) {
+      return Promise.reject(
+        new Error(`ctx.emit() sends in the handler's transaction: it needs { transactional: true } on @Pattern('${this.args[1]}'); elsewhere, send with a ClientActiveMQ`),
+      );
+    }
+    return transaction.emit(pattern, data);
   }
 
   private requireManual(what: string): void {

@@ -54,6 +54,16 @@ export interface ActiveMQHandlerOptions {
    * `'dead-letter'` sends it to the dead-letter queue at once.
    */
   readonly onError?: 'nack' | 'ack' | 'dead-letter';
+  /**
+   * Runs the handler in one broker transaction with its input (consume-transform-produce): every
+   * send made while it runs (`ctx.emit()`, or any `ClientActiveMQ` of the same broker, which
+   * then writes on the server's connection) and, for `@MessagePattern`, its reply are sent in the
+   * transaction, and the input's ACK is added when the handler succeeds, then COMMIT (waiting for
+   * its receipt). A failure aborts it: the sends vanish and the input is rejected as usual. Not
+   * with `ackMode: 'manual'`. ActiveMQ Classic and the embedded broker; refused on Artemis, whose
+   * STOMP applies an ACK at once whatever its transaction. See docs/transactional-handlers.md.
+   */
+  readonly transactional?: boolean;
 }
 
 /** The options of one handler, checked: what its SUBSCRIBE asks of the broker, and how the server runs it. */
@@ -64,6 +74,7 @@ export interface HandlerSettings extends ConsumerFeatures {
   readonly ackMode: 'auto-after-handler' | 'manual' | undefined;
   /** Given or not: undefined is `'nack'`. */
   readonly onError: 'nack' | 'ack' | 'dead-letter' | undefined;
+  readonly transactional: boolean;
 }
 
 const KEYS: ReadonlyArray<keyof ActiveMQHandlerOptions> = [
@@ -78,6 +89,7 @@ const KEYS: ReadonlyArray<keyof ActiveMQHandlerOptions> = [
   'concurrency',
   'ackMode',
   'onError',
+  'transactional',
 ];
 
 /**
@@ -121,6 +133,11 @@ export function handlerSettingsOf(pattern: string, destination: string, extras: 
   const flag = (key: keyof ActiveMQHandlerOptions): boolean => (given(key) ? check.boolean(where(key), options[key]) : false);
   const whole = (key: keyof ActiveMQHandlerOptions, range: { min?: number; max?: number } = {}): number | undefined =>
     given(key) ? check.wholeNumber(where(key), options[key], range) : undefined;
+  const ackMode = given('ackMode') ? check.oneOf(where('ackMode'), options['ackMode'], ['auto-after-handler', 'manual'] as const) : undefined;
+  const transactional = flag('transactional');
+  if (transactional && ackMode === 'manual') {
+    throw new InvalidOptionError('transactional', `${where('transactional')}: the handler's transaction acknowledges its message at COMMIT; ackMode 'manual' cannot apply`);
+  }
   return {
     selector,
     durable,
@@ -131,7 +148,8 @@ export function handlerSettingsOf(pattern: string, destination: string, extras: 
     prefetch: whole('prefetch'),
     consumerWindowSize: whole('consumerWindowSize', { min: -1 }),
     concurrency: whole('concurrency'),
-    ackMode: given('ackMode') ? check.oneOf(where('ackMode'), options['ackMode'], ['auto-after-handler', 'manual'] as const) : undefined,
+    ackMode,
     onError: given('onError') ? check.oneOf(where('onError'), options['onError'], ['nack', 'ack', 'dead-letter'] as const) : undefined,
+    transactional,
   };
 }

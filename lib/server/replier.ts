@@ -4,6 +4,7 @@ import type { StompFrame, StompHeaders } from '../stomp/frame.js';
 import { encodePayload } from '../wire/payload-codec.js';
 import { REPLY_HEADER, ReplyKind } from '../wire/reply-protocol.js';
 import type { ActiveMQSerializer } from '../wire/serializers.js';
+import type { ActiveMQTransaction } from '../producer/transaction.js';
 
 /**
  * Writes a handler's answers to the requester's `reply-to`, one frame per packet of the Nest
@@ -23,14 +24,22 @@ export class Replier {
    * for it too: then the broker always has something of ours to answer, which matters on a broker
    * that keeps Nagle's algorithm on (ActiveMQ's default): measured, not waiting left each reply
    * stalled by the 40 ms delayed-ACK timer. Never rejects.
+   *
+   * In a transactional handler's `transaction` the reply is written into it without a receipt
+   * (a receipted SEND in a transaction costs ActiveMQ Classic a disk sync of its own): the COMMIT's
+   * receipt answers for it, and a reply the broker refuses fails the COMMIT.
    */
-  async reply(connection: StompConnection, request: StompFrame, replyTo: string, packet: WritePacket): Promise<void> {
+  async reply(connection: StompConnection, request: StompFrame, replyTo: string, packet: WritePacket, transaction?: ActiveMQTransaction): Promise<void> {
     const { kind, value } = replyOf(packet);
     try {
       const encoded = encodePayload(this.serializer.serialize({ pattern: replyTo, data: value }));
       const headers: StompHeaders = { ...encoded.headers, persistent: 'false', [REPLY_HEADER]: kind };
       const correlationId = request.headers['correlation-id'];
       if (correlationId !== undefined) headers['correlation-id'] = correlationId;
+      if (transaction) {
+        await transaction.write({ destination: replyTo, headers: { destination: replyTo, ...headers }, body: encoded.body, durable: false });
+        return;
+      }
       // No timer of its own: a connection that dies rejects it.
       await connection.send(replyTo, headers, encoded.body, { receipt: true });
     } catch (error) {

@@ -35,6 +35,13 @@ import { groupOf } from '../wire/headers.js';
 import type { StompSubscription } from '../connection/stomp-connection.js';
 import { handlerSettingsOf, type HandlerSettings } from './handler-options.js';
 import { GroupSequencer } from './group-sequencer.js';
+import { ActiveMQTransaction } from '../producer/transaction.js';
+import { TransactionScope, sendContext } from '../producer/send-context.js';
+import { SendInDoubtError } from '../producer/errors.js';
+import { buildOutgoingMessage, recordOptionsOf } from '../producer/outgoing-message.js';
+import { resolveSendMode } from '../producer/send-mode.js';
+import { checkFrameLimits } from '../stomp/encoder.js';
+import { TransactionalSettlement, TransactionCounters } from './transactional-settlement.js';
 
 /** Options of {@link ServerActiveMQ}. */
 export interface ActiveMQServerOptions extends ActiveMQConnectionSettings {
@@ -189,6 +196,10 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   /** What limits a subscriber, in both brokers' units (see `BrokerDialect.flowControl`). */
   private readonly flowLimits: { readonly prefetch: number; readonly prefetchGiven: boolean; readonly consumerWindowSize: number | undefined };
   private readonly counters = { received: 0, redelivered: 0, acknowledged: 0, rejected: 0, handlerFailures: 0 };
+  /** Transactional handlers' transactions. */
+  private readonly transactions = new TransactionCounters();
+  /** Turns what a transactional handler sends (`ctx.emit()`) into a body; the reply serializer. */
+  private readonly emitSerializer: ActiveMQSerializer;
   private currentStatus: ActiveMQStatus = ActiveMQStatus.DISCONNECTED;
   private tracing: MessageTracing | undefined;
   private readonly concurrency: number;
@@ -246,6 +257,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       this.logger.warn(`reply to ${replyTo} for message ${request.headers['message-id'] ?? ''} not delivered: ${errorMessage(error)}`),
     );
     this.bodyDeserializer = options.deserializer ?? bodyAsIsDeserializer;
+    this.emitSerializer = options.serializer ?? bodyOnlySerializer;
     if (options.consumerGroup !== undefined) checkConsumerGroup(options.consumerGroup);
     this.supervisor = new ConnectionSupervisor({
       brokers: this.settings.brokers,
@@ -299,7 +311,13 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
 
   /** Counters since this server was created, and the handlers running now. */
   metrics(): ActiveMQServerMetrics {
-    return { status: this.currentStatus, ...this.counters, reconnections: this.supervisor.reconnections, inFlight: this.inFlight() };
+    return {
+      status: this.currentStatus,
+      ...this.counters,
+      reconnections: this.supervisor.reconnections,
+      inFlight: this.inFlight(),
+      transactions: this.transactions.snapshot(),
+    };
   }
 
   private inFlight(): number {
@@ -335,6 +353,13 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
           throw new InvalidOptionError(
             'redelivery',
             `redelivery is the server's own redelivery on ActiveMQ Artemis, whose STOMP NACK discards a message; ${connection.server ?? 'this broker'} redelivers a NACKed message itself: configure ${dialect.family === 'embedded' ? 'the embedded broker’s redelivery settings' : 'its redeliveryPolicy'} (and brokerMaxRedeliveries here, for the log)`,
+          );
+        }
+        const transactional = [...this.consumers.values()].find((c) => c.settings.transactional);
+        if (transactional && dialect.routesByType) {
+          throw new InvalidOptionError(
+            'transactional',
+            `@Pattern('${transactional.pattern}').transactional needs a broker that applies a transacted ACK at COMMIT; ActiveMQ Artemis (${connection.server}) applies a STOMP ACK at once whatever its transaction header (its STOMP documentation), so the input and the handler's sends could not commit together: run this handler without transactional (at-least-once, with dedupeWindow), or on ActiveMQ Classic or the embedded broker`,
           );
         }
         connection.routing = dialect;
@@ -373,6 +398,12 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       const settings = handlerSettingsOf(pattern, destination, handler.extras, { clientId });
       const gate = new ConcurrencyGate(settings.concurrency ?? this.concurrency);
       const manualAck = settings.ackMode === undefined ? this.manualAck : settings.ackMode === 'manual';
+      if (settings.transactional && manualAck) {
+        throw new InvalidOptionError(
+          'transactional',
+          `@Pattern('${pattern}').transactional: the handler's transaction acknowledges its message at COMMIT; the server's ackMode 'manual' cannot apply (give the handler ackMode 'auto-after-handler')`,
+        );
+      }
       if (settings.onError !== undefined && (manualAck || !handler.isEventHandler)) {
         const why = manualAck
           ? "with ackMode 'manual' the handler settles its messages itself"
@@ -507,7 +538,9 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     const lost = connection.closed.then((): typeof CONNECTION_LOST => CONNECTION_LOST);
     void Promise.race([first, lost]).then(async (outcome) => {
       if (outcome === CONNECTION_LOST) return;
-      if (outcome === undefined) {
+      if (outcome === undefined || delivery.consumer.settings.transactional) {
+        // A transactional handler's run died with its connection's transaction (the broker would
+        // not deliver the message again had it committed): this delivery runs the handler again.
         // The run settled nothing (manual acknowledgement): this delivery runs as any other.
         this.admit(delivery, () => this.handle(delivery));
         return;
@@ -557,9 +590,22 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       await this.rejectPoison(delivery, reason, 'error', answer);
       return;
     }
-    const run = isRequest
-      ? () => this.runRequest(connection, handler, data, context, settlement, message, replyTo, consumer.manualAck)
-      : () => this.runEvent(handler, data, context, settlement, delivery);
+    let transactional: TransactionalSettlement | undefined;
+    if (consumer.settings.transactional) {
+      try {
+        transactional = await this.beginHandlerTransaction(connection, message, settlement);
+      } catch (error) {
+        // BEGIN could not be written: the connection is gone, and the broker redelivers the message.
+        this.logger.debug?.(`message ${messageId}: its transaction could not begin (${errorMessage(error)}); the broker will redeliver it`);
+        return;
+      }
+      context.getArgs()[4] = transactional.transaction;
+    }
+    const inner = isRequest
+      ? () => this.runRequest(connection, handler, data, context, settlement, message, replyTo, consumer.manualAck, transactional)
+      : () => this.runEvent(handler, data, context, settlement, delivery, transactional);
+    const scope = transactional && new TransactionScope(transactional.transaction);
+    const run = scope ? () => sendContext.run({ ...sendContext.getStore(), transactionScope: scope }, inner) : inner;
     const tracing = this.tracing;
     const traced = tracing ? () => tracing.process(message.headers['destination'] ?? pattern, message.headers, run) : run;
     const finished = this.running.start(pattern, this.identityOf(delivery.connection, message), dedupeId);
@@ -568,8 +614,9 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       if (startHook) await startHook.call(this, this.transportId as symbol, context, traced);
       else await traced();
     } finally {
-      if (dedupeId !== undefined && settlement.outcome === 'ack') this.handledIds.set(`${pattern}\0${dedupeId}`, true);
-      finished(settlement.outcome);
+      const outcome = transactional ? (transactional.outcome ?? settlement.outcome) : settlement.outcome;
+      if (dedupeId !== undefined && outcome === 'ack') this.handledIds.set(`${pattern}\0${dedupeId}`, true);
+      finished(outcome);
     }
   }
 
@@ -635,12 +682,21 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     await this.settle(this.settlementOf(connection, message, true), 'nack', true);
   }
 
-  private async runEvent(handler: MessageHandler, data: unknown, context: ActiveMQContext, settlement: MessageSettlement, delivery: Delivery): Promise<void> {
+  private async runEvent(
+    handler: MessageHandler,
+    data: unknown,
+    context: ActiveMQContext,
+    settlement: MessageSettlement,
+    delivery: Delivery,
+    transactional?: TransactionalSettlement,
+  ): Promise<void> {
     try {
       const result: unknown = await handler(data, context);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     } catch (error) {
       this.counters.handlerFailures++;
+      // What it sent vanishes; its message is then settled as any failed handler's, outside the transaction.
+      await transactional?.abort();
       const { manualAck, settings } = delivery.consumer;
       const failed = `handler for '${context.getPattern()}' failed on message ${delivery.messageId}: ${describeFailure(error)}`;
       if (manualAck) {
@@ -660,7 +716,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     } finally {
       this.onProcessingEndHook?.(this.transportId!, context);
     }
-    await this.settle(settlement, 'ack', false, delivery.consumer.manualAck);
+    await this.settle(transactional ?? settlement, 'ack', false, delivery.consumer.manualAck);
   }
 
   /**
@@ -689,12 +745,15 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     message: StompFrame,
     replyTo: string,
     manualAck: boolean,
+    transactional?: TransactionalSettlement,
   ): Promise<void> {
     let response$: Observable<unknown>;
     try {
       response$ = this.transformToObservable(await handler(data, context)) as Observable<unknown>;
     } catch (error) {
       this.counters.handlerFailures++;
+      // The error is answered, and the request acknowledged, outside the aborted transaction.
+      await transactional?.abort();
       await this.replier.reply(connection, message, replyTo, { err: error });
       await this.settle(settlement, 'ack', false, manualAck);
       this.onProcessingEndHook?.(this.transportId!, context);
@@ -705,13 +764,41 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       this.send(response$, async (packet: WritePacket) => {
         if (finished) return;
         if (packet.err !== undefined || packet.isDisposed) finished = true;
-        if (packet.err !== undefined) this.counters.handlerFailures++;
-        await this.replier.reply(connection, message, replyTo, packet);
+        if (packet.err !== undefined) {
+          this.counters.handlerFailures++;
+          // A stream that fails takes back what it replied and sent so far; its error is answered outside.
+          await transactional?.abort();
+        }
+        await this.replier.reply(connection, message, replyTo, packet, transactional?.transaction.isOpen ? transactional.transaction : undefined);
         if (finished) resolve();
       });
     });
-    await this.settle(settlement, 'ack', false, manualAck);
+    await this.settle(transactional?.transaction.isOpen ? transactional : settlement, 'ack', false, manualAck);
     this.onProcessingEndHook?.(this.transportId!, context);
+  }
+
+  /**
+   * BEGIN of a transactional handler's transaction on the connection its message came on. Its
+   * sends' ids derive from the message's (`nestjsMessageId`, else the broker's `message-id`), so a
+   * handling run again after an uncommitted or in-doubt COMMIT sends the same ids.
+   */
+  private async beginHandlerTransaction(connection: StompConnection, message: StompFrame, plain: MessageSettlement): Promise<TransactionalSettlement> {
+    const timeout = this.settings.options.callTimeout ?? 30_000;
+    const idBase = message.headers[MESSAGE_ID_HEADER] ?? this.dialectOf(connection).messageIdentity(message.headers['message-id'] ?? '');
+    const transaction = await ActiveMQTransaction.begin(
+      connection,
+      timeout,
+      async (tx, pattern, data) => {
+        const decorated = sendContext.getStore()?.options;
+        const { durable } = resolveSendMode({ record: recordOptionsOf(data), decorator: decorated, inTransaction: true });
+        const outgoing = buildOutgoingMessage(pattern, data, this.emitSerializer, { durable, priority: decorated?.priority, timeToLive: decorated?.timeToLive });
+        // Id and transaction are still to be added.
+        checkFrameLimits('SEND', outgoing.headers, outgoing.body, connection.frameLimits, 2);
+        await tx.write(outgoing);
+      },
+      idBase,
+    );
+    return new TransactionalSettlement(transaction, message, plain, this.transactions);
   }
 
   /** A settlement of `message`; on Artemis its rejection is the server's redelivery (`final`: to the DLQ at once). */
@@ -732,16 +819,40 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
    * ACK or NACK, unless acknowledgements are manual and the handler's to make. `byServer`: the
    * server decided without the handler (a repeat, a poison message), so it settles in any mode.
    */
-  private async settle(settlement: MessageSettlement, outcome: SettlementOutcome, byServer = false, manualAck = this.manualAck): Promise<void> {
+  private async settle(settlement: MessageSettlement | TransactionalSettlement, outcome: SettlementOutcome, byServer = false, manualAck = this.manualAck): Promise<void> {
     if (manualAck && !byServer) return;
     try {
       await (outcome === 'ack' ? settlement.ack() : settlement.nack());
       this.counters[outcome === 'ack' ? 'acknowledged' : 'rejected']++;
     } catch (error) {
+      if (settlement instanceof TransactionalSettlement) return this.commitFailed(settlement, error);
       // A lost connection was reported once already: each message it takes along needs no line of its own.
       const lost = error instanceof StompConnectionClosedError;
       this.logger[lost ? 'debug' : 'warn'](`could not ${outcome} a message: ${errorMessage(error)}; the broker will redeliver it`);
     }
+  }
+
+  /**
+   * A transactional handler's COMMIT that did not succeed. Lost with its connection, or refused:
+   * nothing of it was stored, and the broker gives its input back (a refused COMMIT leaves the
+   * input with this connection: it is rejected, towards redelivery). In doubt: the broker either
+   * committed (input acknowledged, sends published) or will redeliver the input, whose handling
+   * then sends the same ids again.
+   */
+  private async commitFailed(settlement: TransactionalSettlement, error: unknown): Promise<void> {
+    const id = settlement.transaction.id;
+    if (error instanceof SendInDoubtError) {
+      this.logger.warn(
+        `${errorMessage(error)}; if it did not commit, the broker redelivers the message and the handler runs again, sending the same nestjsMessageId values (a consumer's dedupeWindow drops the copies)`,
+      );
+      return;
+    }
+    if (settlement.transaction.connectionClosed) {
+      this.logger.debug?.(`transaction ${id} not committed: ${errorMessage(error)}; the broker will redeliver its message`);
+      return;
+    }
+    this.logger.error(`transaction ${id} not committed: ${errorMessage(error)}; its message is rejected (redelivered, then dead-lettered)`);
+    await settlement.plain.nack().catch((nackError: unknown) => this.logger.warn(`could not reject the message of transaction ${id}: ${errorMessage(nackError)}`));
   }
 }
 

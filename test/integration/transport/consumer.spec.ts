@@ -9,40 +9,15 @@ import type { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { ActiveMQContext } from '../../../lib/server/activemq.context.js';
 import { ServerActiveMQ, type ActiveMQServerOptions } from '../../../lib/server/server-activemq.js';
 import { InvalidOptionError } from '../../../lib/errors/activemq-error.js';
-import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import { BrokerUnreachableError } from '../../../lib/connection/connect-to-first.js';
-import type { StompFrame } from '../../../lib/stomp/frame.js';
 import { UnknownUriParameterError } from '../../../lib/config/errors.js';
-import { aheadOf, brokerKind, deadLetterQueue, messageIdSource, sharedBrokerUrl } from '../../support/broker.js';
+import { aheadOf, brokerKind, messageIdSource, sharedBrokerUrl } from '../../support/broker.js';
 import { connect } from '../../support/connect.js';
+import { DeadLetters } from '../../support/dead-letters.js';
 import { deferred, newClient, RecordingLogger, startService, type RunningService } from '../../support/nest.js';
 
 const P = `cons.${process.pid}.${Date.now().toString(36)}`;
 const emitted = (client: ClientActiveMQ, pattern: string, data: unknown) => lastValueFrom(client.emit(pattern, data), { defaultValue: undefined });
-
-/** Messages arriving on ActiveMQ.DLQ, by their `probe` header. */
-class DeadLetters {
-  private readonly seen = new Map<string, StompFrame>();
-  private readonly waiting = new Map<string, (m: StompFrame) => void>();
-  private constructor(readonly connection: StompConnection) {}
-
-  static async watch(): Promise<DeadLetters> {
-    const watcher = new DeadLetters(await connect());
-    await watcher.connection.subscribe(deadLetterQueue(), (m) => {
-      const probe = m.headers['probe'] ?? '';
-      const waiter = watcher.waiting.get(probe);
-      if (waiter) waiter(m);
-      else watcher.seen.set(probe, m);
-    });
-    return watcher;
-  }
-
-  next(probe: string): Promise<StompFrame> {
-    const seen = this.seen.get(probe);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve) => this.waiting.set(probe, resolve));
-  }
-}
 
 const failing = { calls: new Map<string, number>() };
 const badJson = { calls: 0 };

@@ -1,0 +1,361 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, Injectable } from '@nestjs/common';
+import { Ctx, EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
+import { firstValueFrom, lastValueFrom } from 'rxjs';
+import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
+import { Transactional } from '../../../lib/decorators/send-decorators.js';
+import { InvalidOptionError } from '../../../lib/errors/activemq-error.js';
+import { StompConnectionClosedError } from '../../../lib/stomp/errors.js';
+import { parseActiveMQUri } from '../../../lib/config/parse-uri.js';
+import { ActiveMQRecordBuilder } from '../../../lib/record-builders/activemq.record-builder.js';
+import type { ActiveMQContext } from '../../../lib/server/activemq.context.js';
+import { ServerActiveMQ } from '../../../lib/server/server-activemq.js';
+import { brokerKind, sharedBrokerUrl } from '../../support/broker.js';
+import { DeadLetters } from '../../support/dead-letters.js';
+import { DelayProxy } from '../../support/delay-proxy.js';
+import { drainIds } from '../../support/drain.js';
+import { connect } from '../../support/connect.js';
+import type { StompFrame } from '../../../lib/stomp/frame.js';
+import { rejectionOf } from '../../support/thrown.js';
+import { deferred, newClient, reconnected, startService, type RunningService } from '../../support/nest.js';
+
+/**
+ * Consume-transform-produce (`{ transactional: true }`): the input's ACK, the handler's sends and
+ * its reply commit together, or not at all. ActiveMQ Classic 5.17 and 6 and the embedded broker
+ * give it; on Artemis the option is refused at start-up (its STOMP applies an ACK at once).
+ */
+const P = `txh.${process.pid}.${Date.now().toString(36)}`;
+const artemis = brokerKind() === 'artemis';
+let client: ClientActiveMQ;
+const emitted = (pattern: string, data: unknown) => lastValueFrom(client.emit(pattern, data), { defaultValue: undefined });
+const probed = (data: unknown, probe: string) => new ActiveMQRecordBuilder(data).setHeaders({ probe }).build();
+
+beforeAll(async () => {
+  client = newClient();
+  await client.connect();
+});
+afterAll(async () => client.close());
+
+/** Counts a handler's runs per input. */
+class Runs {
+  private readonly counts = new Map<string, number>();
+  private readonly waiters: Array<{ key: string; n: number; resolve: () => void }> = [];
+  next(key: string): number {
+    const n = (this.counts.get(key) ?? 0) + 1;
+    this.counts.set(key, n);
+    for (const w of [...this.waiters]) {
+      if (w.key !== key || n < w.n) continue;
+      this.waiters.splice(this.waiters.indexOf(w), 1);
+      w.resolve();
+    }
+    return n;
+  }
+  of(key: string): number {
+    return this.counts.get(key) ?? 0;
+  }
+  reached(key: string, n: number): Promise<void> {
+    if (this.of(key) >= n) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ key, n, resolve }));
+  }
+}
+
+const runs = new Runs();
+const ids = new Map<string, string>();
+const settled = new Map<string, ReturnType<typeof deferred<void>>>();
+const settledOf = (key: string) => settled.get(key) ?? settled.set(key, deferred()).get(key)!;
+
+/** Sends through the app's client, in a provider method with `@Transactional()`: both join the handler's transaction. */
+@Injectable()
+class Publisher {
+  @Transactional()
+  async publish(pattern: string, data: unknown): Promise<void> {
+    await lastValueFrom(client.emit(pattern, data), { defaultValue: undefined });
+  }
+}
+
+@Controller()
+class Handlers {
+  constructor(private readonly publisher: Publisher) {}
+
+  /** Emits three messages, then fails on its first `failures` runs (the input's `failures`). */
+  @EventPattern<string>(`${P}.events`, { transactional: true })
+  async transform(@Payload() input: { key: string; failures: number }, @Ctx() ctx: ActiveMQContext): Promise<void> {
+    const n = runs.next(input.key);
+    ids.set(input.key, ctx.getHeaders()['nestjsMessageId'] ?? ctx.getMessage().messageId ?? '');
+    sawTransactional = ctx.isTransactional();
+    try {
+      await ctx.emit(`${P}.out.${input.key}`, { from: input.key, part: 1 });
+      await lastValueFrom(client.emit(`${P}.out.${input.key}`, { from: input.key, part: 2 }), { defaultValue: undefined });
+      await this.publisher.publish(`${P}.out.${input.key}`, { from: input.key, part: 3 });
+      if (n <= input.failures) throw new Error(`run ${n} of ${input.key} fails on purpose`);
+    } finally {
+      // The settlement follows the handler: this says that the run ended, not how.
+      queueMicrotask(() => settledOf(`${input.key}#${n}`).resolve());
+    }
+  }
+
+  @MessagePattern<string>(`${P}.quote`, { transactional: true })
+  async quote(@Payload() input: { key: string; fail: boolean }, @Ctx() ctx: ActiveMQContext): Promise<{ price: number }> {
+    await ctx.emit(`${P}.out.${input.key}`, { audited: input.key });
+    if (input.fail) throw new RpcException(`no quote for ${input.key}`);
+    return { price: 42 };
+  }
+
+  @EventPattern<string>(`${P}.plain`)
+  async plain(@Payload() input: { key: string }, @Ctx() ctx: ActiveMQContext): Promise<void> {
+    plainRefusal.resolve({ error: await rejectionOf(ctx.emit(`${P}.out.${input.key}`, 'x')), transactional: ctx.isTransactional() });
+  }
+}
+const plainRefusal = deferred<{ error: Error; transactional: boolean }>();
+let sawTransactional: boolean | undefined;
+
+/** Registered only where the feature exists: on Artemis its refusal is the test. */
+const onTransactionalBrokers = (name: string, fn: () => void): void => void (artemis || describe(name, fn));
+const onTransactionalBrokersIt = (name: string, fn: () => Promise<void>): void => void (artemis || it(name, fn));
+const onArtemis = (name: string, fn: () => Promise<void>): void => void (artemis && it(name, fn));
+
+const drained = (key: string, expected: ReadonlySet<string> = new Set()) => drainIds(sharedBrokerUrl(), `${P}.out.${key}`, expected);
+
+onTransactionalBrokers('transactional handlers (ActiveMQ Classic and the embedded broker)', () => {
+  let service: RunningService;
+  let deadLetters: DeadLetters;
+  beforeAll(async () => {
+    deadLetters = await DeadLetters.watch();
+    service = await startService([Handlers], {}, [Publisher]);
+  });
+  afterAll(async () => {
+    await service?.close();
+    await deadLetters?.connection.disconnect();
+  });
+
+  it('a handler that sends 3 messages and always fails leaves none of them, through its redeliveries to the DLQ', async () => {
+    const before = service.server.metrics().transactions;
+    await emitted(`${P}.events`, probed({ key: 'poison', failures: 99 }, 'poison'));
+    const dead = await deadLetters.next('poison');
+    expect(JSON.parse(dead.body.toString())).toEqual({ key: 'poison', failures: 99 });
+    expect(runs.of('poison')).toBe(3); // the test brokers' policy: 2 redeliveries
+    expect(await drained('poison')).toEqual([]);
+    const after = service.server.metrics().transactions;
+    expect(after.aborted - before.aborted).toBe(3);
+    expect(after.committed - before.committed).toBe(0);
+  }, 30_000);
+
+  it('one that succeeds after 2 failures leaves exactly its 3 messages, once, with ids derived from its input', async () => {
+    const before = service.server.metrics().transactions;
+    await emitted(`${P}.events`, { key: 'flaky', failures: 2 });
+    await settledOf('flaky#3').promise;
+    const base = ids.get('flaky')!;
+    const expected = new Set([1, 2, 3].map((n) => `${base}.${n}`));
+    const received = await drained('flaky', expected);
+    expect(received.sort()).toEqual([...expected].sort());
+    const after = service.server.metrics().transactions;
+    expect(after.committed - before.committed).toBe(1);
+    expect(after.aborted - before.aborted).toBe(2);
+    expect(after.commitLatencyMs.max).toBeGreaterThan(0);
+    expect(sawTransactional).toBe(true);
+  }, 30_000);
+
+  it('a request handler’s reply is part of its transaction; one that fails answers the error and leaves nothing', async () => {
+    expect(await firstValueFrom(client.send(`${P}.quote`, { key: 'q-ok', fail: false }))).toEqual({ price: 42 });
+    expect(await drained('q-ok', new Set())).toHaveLength(1);
+    const failure = await rejectionOf(firstValueFrom(client.send(`${P}.quote`, { key: 'q-fail', fail: true })));
+    expect(failure.message).toBe('no quote for q-fail');
+    expect(await drained('q-fail')).toEqual([]);
+  }, 30_000);
+
+  it('ctx.emit() outside a transactional handler is refused, naming the option', async () => {
+    await emitted(`${P}.plain`, { key: 'plain' });
+    const refusal = await plainRefusal.promise;
+    expect(refusal.transactional).toBe(false);
+    expect(refusal.error.message).toMatch(/ctx\.emit\(\) sends in the handler's transaction: it needs \{ transactional: true \}/);
+  });
+});
+
+onTransactionalBrokers('transactional handlers: each in-flight handler has its own transaction', () => {
+  it('at concurrency 4, the one that fails takes back only its own sends', async () => {
+    const running = { count: 0, all: deferred() };
+    const bases = new Map<string, string>();
+    @Controller()
+    class Concurrent {
+      @EventPattern<string>(`${P}.parallel`, { transactional: true, concurrency: 4 })
+      async handle(@Payload() input: { key: string }, @Ctx() ctx: ActiveMQContext): Promise<void> {
+        const n = runs.next(input.key);
+        bases.set(input.key, ctx.getHeaders()['nestjsMessageId']!);
+        await ctx.emit(`${P}.out.parallel`, { from: input.key, run: n });
+        if (n === 1 && ++running.count === 4) running.all.resolve();
+        await running.all.promise; // all four are in flight, each with its sends written
+        if (input.key === 'p2' && n === 1) throw new Error('p2 fails once');
+        if (n === 1 || input.key === 'p2') settledOf(`parallel:${input.key}`).resolve();
+      }
+    }
+    const service = await startService([Concurrent]);
+    try {
+      for (const key of ['p1', 'p2', 'p3', 'p4']) await emitted(`${P}.parallel`, { key });
+      await Promise.all(['p1', 'p2', 'p3', 'p4'].map((key) => settledOf(`parallel:${key}`).promise));
+      await runs.reached('p2', 2);
+      // Every committed send is there once; p2's first run's (the same id as its second's) is not.
+      const expected = new Set([...bases.values()].map((base) => `${base}.1`));
+      const received = await drainIds(sharedBrokerUrl(), `${P}.out.parallel`, expected);
+      expect(received).toHaveLength(4);
+      expect(new Set(received).size).toBe(4);
+      const { transactions } = service.server.metrics();
+      expect(transactions.aborted).toBe(1);
+    } finally {
+      await service.close();
+    }
+  }, 30_000);
+});
+
+onTransactionalBrokers('transactional handlers: a lost connection or a lost COMMIT receipt', () => {
+  it('a connection lost mid-handler rolls the transaction back: the input comes again, and its sends are there once', async () => {
+    const firstRun = deferred();
+    const goOn = deferred();
+    @Controller()
+    class Cut {
+      @EventPattern<string>(`${P}.cut`, { transactional: true })
+      async handle(@Payload() input: { key: string }, @Ctx() ctx: ActiveMQContext): Promise<void> {
+        const n = runs.next(input.key);
+        ids.set(input.key, ctx.getHeaders()['nestjsMessageId']!);
+        await ctx.emit(`${P}.out.${input.key}`, { n });
+        if (n === 1) {
+          firstRun.resolve();
+          await goOn.promise;
+        }
+        settledOf(`${input.key}#${n}`).resolve();
+      }
+    }
+    const service = await startService([Cut], { uri: `${sharedBrokerUrl()}?initialReconnectDelay=20` });
+    try {
+      await emitted(`${P}.cut`, { key: 'cut' });
+      await firstRun.promise;
+      const back = reconnected(service);
+      service.server.unwrap().destroy(new StompConnectionClosedError('cut by the test'));
+      await back;
+      goOn.resolve(); // the first run ends after its connection did: its COMMIT cannot be written
+      await settledOf('cut#2').promise;
+      const base = ids.get('cut')!;
+      expect(await drained('cut', new Set([`${base}.1`]))).toEqual([`${base}.1`]);
+      expect(runs.of('cut')).toBe(2);
+      expect(service.server.metrics().transactions.failed).toBe(1);
+    } finally {
+      await service.close();
+    }
+  }, 30_000);
+
+  it('a COMMIT whose receipt is lost is in doubt: logged as such; here the broker had committed, and the input does not come again', async () => {
+    const proxy = await DelayProxy.start(parseActiveMQUri(sharedBrokerUrl()).endpoints[0]!.port, 0);
+    @Controller()
+    class Doubt {
+      @EventPattern<string>(`${P}.doubt`, { transactional: true })
+      async handle(@Payload() input: { key: string }, @Ctx() ctx: ActiveMQContext): Promise<void> {
+        runs.next(input.key);
+        ids.set(input.key, ctx.getHeaders()['nestjsMessageId']!);
+        await ctx.emit(`${P}.out.${input.key}`, { in: 'doubt' });
+        proxy.holdReplies(); // what the broker says from here is lost: the COMMIT's receipt too
+      }
+    }
+    const service = await startService([Doubt], { uri: `${proxy.urlFor(sharedBrokerUrl())}?initialReconnectDelay=20&callTimeout=1000` });
+    try {
+      await emitted(`${P}.doubt`, { key: 'doubt' });
+      const line = await service.logger.waitFor(/COMMIT of tx-.* got no answer within 1000 ms: in doubt/);
+      expect(line).toMatch(/the handler runs again, sending the same nestjsMessageId values/);
+      const back = reconnected(service);
+      proxy.releaseReplies();
+      proxy.cut();
+      await back;
+      const base = ids.get('doubt')!;
+      expect(await drained('doubt', new Set([`${base}.1`]))).toEqual([`${base}.1`]);
+      expect(runs.of('doubt')).toBe(1);
+      expect(service.server.metrics().transactions.inDoubt).toBe(1);
+    } finally {
+      await service.close();
+      await proxy.close();
+    }
+  }, 30_000);
+});
+
+describe('the broker’s transacted ACK, on which transactional handlers rest', () => {
+  it(
+    artemis
+      ? 'Artemis applies an ACK at once, its transaction aborted or not: the message is gone (why transactional is refused there)'
+      : 'an ACK in a transaction that is aborted leaves its message unacknowledged: it is delivered again',
+    async () => {
+      const queue = `${P}.raw-ack`;
+      const producer = await connect();
+      await producer.send(`/queue/${queue}`, { persistent: 'true' }, 'once', { receipt: true });
+      await producer.disconnect();
+      const consumer = await connect();
+      const got = deferred<StompFrame>();
+      await consumer.subscribe(`/queue/${queue}`, (m) => got.resolve(m), { ack: 'client-individual' });
+      const message = await got.promise;
+      await consumer.begin('tx-raw');
+      await consumer.ack(message, { transaction: 'tx-raw' });
+      await consumer.abort('tx-raw');
+      await consumer.disconnect();
+      expect(await drainIds(sharedBrokerUrl(), queue)).toEqual(artemis ? [] : ['(no id)']);
+    },
+  );
+});
+
+describe('transactional handlers: bad options are refused at start-up', () => {
+  const refusal = (controller: new (...args: never[]) => unknown, options: ConstructorParameters<typeof ServerActiveMQ>[0] = {}) =>
+    rejectionOf(startService([controller as never], options));
+
+  it('a non-boolean transactional', async () => {
+    @Controller()
+    class Bad {
+      @EventPattern<string>(`${P}.bad1`, { transactional: 'yes' })
+      handle(): void {}
+    }
+    const error = await refusal(Bad);
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error.message).toMatch(new RegExp(`@Pattern\\('${P.replace(/\./g, '\\.')}\\.bad1'\\)\\.transactional`));
+  });
+
+  it('transactional with ackMode manual, the handler’s or the server’s', async () => {
+    @Controller()
+    class Own {
+      @EventPattern<string>(`${P}.bad2`, { transactional: true, ackMode: 'manual' })
+      handle(): void {}
+    }
+    expect(await refusal(Own)).toMatchObject({ message: expect.stringMatching(/acknowledges its message at COMMIT; ackMode 'manual' cannot apply/) });
+    @Controller()
+    class Server {
+      @EventPattern<string>(`${P}.bad3`, { transactional: true })
+      handle(): void {}
+    }
+    expect(await refusal(Server, { ackMode: 'manual' })).toMatchObject({ message: expect.stringMatching(/the server's ackMode 'manual' cannot apply/) });
+  });
+
+  onArtemis('on Artemis, transactional itself: its STOMP ACK ignores the transaction', async () => {
+    @Controller()
+    class OnArtemis {
+      @EventPattern<string>(`${P}.artemis`, { transactional: true })
+      handle(): void {}
+    }
+    const error = await refusal(OnArtemis);
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error.message).toMatch(/ActiveMQ Artemis .* applies a STOMP ACK at once whatever its transaction header/);
+  });
+
+  onTransactionalBrokersIt('a client of another broker, sending in a transactional handler, is refused rather than sending outside the transaction', async () => {
+    const other = new ClientActiveMQ({ uri: 'vm://txh-other' });
+    const refused = deferred<unknown>();
+    @Controller()
+    class Elsewhere {
+      @EventPattern<string>(`${P}.elsewhere`, { transactional: true })
+      async handle(): Promise<void> {
+        refused.resolve(await rejectionOf(lastValueFrom(other.emit(`${P}.out.elsewhere`, 'x'), { defaultValue: undefined })));
+      }
+    }
+    const service = await startService([Elsewhere]);
+    try {
+      await emitted(`${P}.elsewhere`, 'go');
+      expect(((await refused.promise) as Error).message).toMatch(/joins the handler's transaction only on the same broker/);
+    } finally {
+      await service.close();
+      await other.close();
+    }
+  });
+});
