@@ -8,6 +8,7 @@ import { lastValueFrom } from 'rxjs';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { watchConfirmations } from '../../support/confirmations.js';
 import { drainIds } from '../../support/drain.js';
+import { transformUnderCrashes } from '../../support/transform-chaos.js';
 
 /**
  * The standalone embedded broker (`nestjs-activemq broker --data DIR`, the package's command,
@@ -90,5 +91,26 @@ describe('embedded broker under kill -9 (acknowledged async, 5,000 durable messa
     expect(lost).toEqual([]);
     expect(failed).toEqual([]);
     expect(confirmed.size).toBe(total);
+  }, 300_000);
+});
+
+describe('embedded broker: consume-transform-produce under kill -9 (10,000 inputs, two outputs each, 5 crashes)', () => {
+  it('leaves every input handled with both outputs exactly once, or still waiting with none', async () => {
+    if (!broker || broker.exitCode !== null) await startBroker();
+    const report = await transformUnderCrashes({
+      url: () => `stomp://app:app-secret@127.0.0.1:${port}`,
+      crash: async () => {
+        await killBroker();
+        await startBroker();
+      },
+      total: 10_000,
+      crashes: 5,
+      queue: `embedded-transform.${process.pid}`,
+    });
+    console.log(`embedded consume-transform-produce under kill -9: ${JSON.stringify({ ...report, broken: report.broken.length })}`);
+    expect(report.crashes).toBe(5);
+    expect(report.broken).toEqual([]);
+    expect(report.duplicates).toBe(0);
+    expect(report.complete + report.waiting).toBe(10_000);
   }, 300_000);
 });
