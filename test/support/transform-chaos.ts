@@ -69,7 +69,11 @@ export async function transformUnderCrashes(options: {
       runs.set(input.i, n);
       if (n > 1) return;
       handled++;
-      for (const w of [...waiters]) if (handled >= w.at) waiters.splice(waiters.indexOf(w), 1) && w.resolve();
+      for (const w of [...waiters]) {
+        if (handled < w.at) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
       if (handled === total) allRan();
     }
   }
