@@ -110,6 +110,16 @@ export class FakeStompConnection {
     return this.request('ABORT', { transaction }, undefined, timeout).then(() => undefined);
   }
 
+  /** ACK of a MESSAGE by its `ack` header, in `transaction` if given; without a receipt. */
+  ack(message: StompFrame, options: { transaction?: string } = {}): Promise<void> {
+    return this.writeFrame('ACK', { id: message.headers['ack'] ?? '', ...(options.transaction === undefined ? {} : { transaction: options.transaction }) });
+  }
+
+  /** NACK, as {@link ack}. */
+  nack(message: StompFrame, options: { transaction?: string } = {}): Promise<void> {
+    return this.writeFrame('NACK', { id: message.headers['ack'] ?? '', ...(options.transaction === undefined ? {} : { transaction: options.transaction }) });
+  }
+
   /** Answers the request with `receiptId` (default: the oldest waiting) with a RECEIPT. */
   receipt(receiptId = this.oldest()): void {
     const pending = this.take(receiptId);
