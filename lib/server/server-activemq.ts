@@ -539,9 +539,9 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     void Promise.race([first, lost]).then(async (outcome) => {
       if (outcome === CONNECTION_LOST) return;
       if (outcome === undefined || delivery.consumer.settings.transactional) {
-        // A transactional handler's run died with its connection's transaction (the broker would
-        // not deliver the message again had it committed): this delivery runs the handler again.
-        // The run settled nothing (manual acknowledgement): this delivery runs as any other.
+        // The run settled nothing (manual acknowledgement), or it was a transactional handler's,
+        // whose transaction died with its connection (the broker would not deliver the message
+        // again had it committed): this delivery runs as any other.
         this.admit(delivery, () => this.handle(delivery));
         return;
       }
