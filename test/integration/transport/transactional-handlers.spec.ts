@@ -172,6 +172,45 @@ onTransactionalBrokers('transactional handlers (ActiveMQ Classic and the embedde
   });
 });
 
+onTransactionalBrokers('transactional handlers on the in-process broker (vm://)', () => {
+  it('a client of the same vm:// broker joins the handler’s transaction: a failed run leaves nothing, the next one its message once', async () => {
+    const uri = `vm://txh-${process.pid}`;
+    const local = new ClientActiveMQ({ uri });
+    const done = deferred();
+    @Controller()
+    class InProcess {
+      @EventPattern<string>(`${P}.vm`, { transactional: true })
+      async handle(@Payload() input: { key: string }): Promise<void> {
+        const n = runs.next(input.key);
+        await lastValueFrom(local.emit(`${P}.out.vm`, new ActiveMQRecordBuilder({ n }).setHeaders({ run: String(n) }).build()), { defaultValue: undefined });
+        if (n === 1) throw new Error('the first run fails');
+        done.resolve();
+      }
+    }
+    const service = await startService([InProcess], { uri });
+    try {
+      await lastValueFrom(local.emit(`${P}.vm`, { key: 'vm' }), { defaultValue: undefined });
+      await done.promise;
+      const seen: string[] = [];
+      const reader = new ClientActiveMQ({ uri });
+      const raw = await reader.connect();
+      const fence = deferred();
+      // The second run's message comes once its COMMIT is through; a fence after it shows whatever else is there.
+      await raw.subscribe(`/queue/${P}.out.vm`, (m) => {
+        if (m.body.toString() === 'fence') return fence.resolve();
+        seen.push(m.headers['run'] ?? '?');
+        if (m.headers['run'] === '2') void raw.send(`/queue/${P}.out.vm`, { persistent: 'false' }, 'fence', { receipt: true });
+      });
+      await fence.promise;
+      await reader.close();
+      expect(seen).toEqual(['2']);
+    } finally {
+      await service.close();
+      await local.close();
+    }
+  });
+});
+
 onTransactionalBrokers('transactional handlers: each in-flight handler has its own transaction', () => {
   it('at concurrency 4, the one that fails takes back only its own sends', async () => {
     const running = { count: 0, all: deferred() };
