@@ -4,8 +4,14 @@
  * with their spread, and as ratios against the raw protocol and ActiveMQ's own Java client.
  *
  * BENCH_RUNS (default 3) sets the runs per figure; BENCH_QUICK=1 measures 200-byte persistent
- * messages only (and 100,000 emits for memory); BENCH_ONLY=send,request-reply,embedded,consume,rtt,memory
- * picks sections; BENCH_MEMORY_MESSAGES sets the memory run's emits (default 1,000,000).
+ * messages only (and 100,000 emits for memory); BENCH_ONLY=send,request-reply,embedded,consume,rtt,memory,transform
+ * picks sections; BENCH_MEMORY_MESSAGES sets the memory run's emits (default 1,000,000);
+ * BENCH_TRANSFORM_INPUTS sets the inputs per consume-transform-produce run (default 5,000).
+ *
+ * `transform` is consume-transform-produce on ActiveMQ Classic and on the embedded broker: a
+ * handler sends two persistent outputs per persistent input, once with confirmed ClientActiveMQ
+ * emits and the input acknowledged after it (plain), once in one broker transaction with its
+ * input (`{ transactional: true }`, `ctx.emit()`, ACK and COMMIT); the two alternate run by run.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +26,7 @@ import type { MemoryReport } from './memory.js';
 import { RawStomp, rawSend } from './raw-stomp.js';
 import { quantile, rawRequestReply, timeRequests, transportRequestReply } from './request-reply.js';
 import { drain, freshQueue, scenarios, type BenchTarget, type Scenario } from './scenarios.js';
+import { transform, TRANSFORM_CONCURRENCY, TRANSFORM_SIZE, type TransformVariant } from './transform.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const script = join(root, 'scripts/activemq.sh');
@@ -308,6 +315,68 @@ async function measureMemory(target: BenchTarget): Promise<MemoryReport> {
 
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
+interface TransformFigure {
+  readonly broker: string;
+  /** Inputs per run; each gives two outputs. */
+  readonly inputs: number;
+  readonly size: number;
+  readonly concurrency: number;
+  /** Inputs handled with their outputs stored, per second, run by run (run r of each variant ran side by side). */
+  readonly plain: number[];
+  readonly transactional: number[];
+  /** transactional[r] / plain[r]. */
+  readonly ratios: number[];
+  /** Per transactional run: mean ms from the input's ACK written to the COMMIT's receipt. */
+  readonly commitLatencyMs: number[];
+  readonly plainMedian: number;
+  readonly transactionalMedian: number;
+  readonly ratioMedian: number;
+}
+
+const TRANSFORM_INPUTS = Number(process.env['BENCH_TRANSFORM_INPUTS'] ?? 5000);
+
+/**
+ * Consume-transform-produce on one broker: one warm-up run of each variant, then `runs` pairs,
+ * plain then transactional, so that each pair meets the same state of the machine.
+ */
+async function measureTransform(target: BenchTarget, broker: string): Promise<TransformFigure> {
+  const once = async (variant: TransformVariant, inputs: number) => {
+    const run = await transform(target, variant, inputs);
+    return { rate: inputs / run.seconds, commitLatencyMs: run.commitLatencyMs };
+  };
+  const warmUp = Math.min(TRANSFORM_INPUTS, 1000);
+  await once('plain', warmUp);
+  await once('transactional', warmUp);
+  const plain: number[] = [];
+  const transactional: number[] = [];
+  const ratios: number[] = [];
+  const commitLatencyMs: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const p = await once('plain', TRANSFORM_INPUTS);
+    const t = await once('transactional', TRANSFORM_INPUTS);
+    plain.push(p.rate);
+    transactional.push(t.rate);
+    ratios.push(t.rate / p.rate);
+    commitLatencyMs.push(t.commitLatencyMs ?? NaN);
+    progress(`transform ${broker} run ${r + 1}/${runs}: plain ${fmt(p.rate)}, transactional ${fmt(t.rate)} inputs/s (${(t.rate / p.rate).toFixed(2)}×)`);
+  }
+  const figure = {
+    broker,
+    inputs: TRANSFORM_INPUTS,
+    size: TRANSFORM_SIZE,
+    concurrency: TRANSFORM_CONCURRENCY,
+    plain,
+    transactional,
+    ratios,
+    commitLatencyMs,
+    plainMedian: median(plain),
+    transactionalMedian: median(transactional),
+    ratioMedian: median(ratios),
+  };
+  progress(`transform ${broker}: plain ${fmt(figure.plainMedian)}, transactional ${fmt(figure.transactionalMedian)} inputs/s, ${figure.ratioMedian.toFixed(2)}×`);
+  return figure;
+}
+
 /** Which baseline each transport figure is read against. */
 const BASELINES: Record<string, { raw: string; java: string }> = {
   'ClientActiveMQ, blocking': { raw: 'raw STOMP, receipt per message, waited', java: 'Java producer (OpenWire), sync' },
@@ -329,6 +398,8 @@ interface Results {
   readonly consumers: ConsumerFigure[];
   readonly rtt?: RttResult;
   readonly memory?: MemoryReport;
+  /** Consume-transform-produce, on ActiveMQ Classic and on the embedded broker. */
+  readonly transform: TransformFigure[];
 }
 
 const spread = (values: number[], format: (n: number) => string = fmt) => `${format(Math.min(...values))}–${format(Math.max(...values))}`;
@@ -336,7 +407,7 @@ const times = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}�
 const BLOCKING = 'ClientActiveMQ, blocking';
 const WINDOW = 'ClientActiveMQ, acknowledged async (window 1 MiB, every message confirmed)';
 
-function report({ throughput: figures, requestReply, embedded, embeddedRequestReply, consumers, rtt, memory }: Results): string {
+function report({ throughput: figures, requestReply, embedded, embeddedRequestReply, consumers, rtt, memory, transform }: Results): string {
   const lines: string[] = [];
   const find = (f: Figure, name: string) => figures.find((g) => g.scenario === name && g.persistent === f.persistent && g.size === f.size);
   for (const persistent of [true, false]) {
@@ -405,6 +476,23 @@ function report({ throughput: figures, requestReply, embedded, embeddedRequestRe
     lines.push(
       `RSS at start ${mb(memory.rssStart)} MB, peak ${mb(memory.rssPeak)} MB, end ${mb(memory.rssEnd)} MB; V8 heap in use ${mb(memory.heapStart)} MB at start, ${mb(memory.heapEndAfterGc)} MB after a full GC at the end; ${fmt(memory.confirmed)} confirmed in ${memory.seconds.toFixed(1)} s (${fmt(memory.count / memory.seconds)} msg/s).`,
     );
+  }
+  if (transform.length) {
+    const f0 = transform[0]!;
+    lines.push(`\n### Consume-transform-produce: ${fmt(f0.inputs)} persistent ${f0.size}-byte inputs per run, two persistent outputs each, concurrency ${f0.concurrency}\n`);
+    lines.push(
+      'Inputs handled with both outputs stored, per second. Plain: two blocking `ClientActiveMQ` emits, input acknowledged after the handler. Transactional: `{ transactional: true }`, two `ctx.emit()`, ACK and COMMIT (receipted). Runs alternate plain/transactional after one warm-up each; the ratio is the median of the per-pair ratios.\n',
+    );
+    lines.push(
+      '| broker | plain inputs/s (median) | plain spread | transactional inputs/s (median) | transactional spread | transactional / plain | ratio spread | mean COMMIT ms |',
+    );
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+    const ratio = (n: number) => `${n.toFixed(2)}×`;
+    for (const f of transform) {
+      lines.push(
+        `| ${f.broker} | ${fmt(f.plainMedian)} | ${spread(f.plain)} | ${fmt(f.transactionalMedian)} | ${spread(f.transactional)} | ${ratio(f.ratioMedian)} | ${spread(f.ratios, ratio)} | ${ms(median(f.commitLatencyMs))} |`,
+      );
+    }
   }
 
   const get = (name: string, persistent: boolean) => figures.find((f) => f.scenario === name && f.persistent === persistent && f.size === 200);
@@ -496,10 +584,23 @@ function chart(results: Results, machine: string): string {
       bars: results.rtt.figures.map((f) => ({ label: f.scenario, value: f.median, kind: f.scenario.startsWith('raw') ? 'raw' : 'transport' })),
     });
   }
+  if (results.transform.length) {
+    panels.push({
+      title: 'Consume-transform-produce, persistent 200 B, two outputs per input',
+      unit: 'inputs/s, median',
+      bars: results.transform.flatMap((f) => {
+        const kind = f.broker === 'ActiveMQ Classic' ? ('transport' as const) : ('embedded' as const);
+        return [
+          { label: `plain: confirmed emits, then ACK (${f.broker})`, value: f.plainMedian, kind },
+          { label: `transactional: ACK + COMMIT (${f.broker})`, value: f.transactionalMedian, kind },
+        ];
+      }),
+    });
+  }
   return renderChart(`nestjs-activemq against ActiveMQ 5.17: ${machine}`, panels);
 }
 
-const sections = new Set((process.env['BENCH_ONLY'] ?? 'send,request-reply,embedded,consume,rtt,memory').split(','));
+const sections = new Set((process.env['BENCH_ONLY'] ?? 'send,request-reply,embedded,consume,rtt,memory,transform').split(','));
 
 async function main(): Promise<void> {
   const { target, stop } = startBroker();
@@ -508,11 +609,17 @@ async function main(): Promise<void> {
     const requestReply = sections.has('request-reply') ? await measureRequestReply(target) : [];
     let embedded: Figure[] = [];
     let embeddedRequestReply: LatencyFigure[] = [];
-    if (sections.has('embedded')) {
+    let transformFigures: TransformFigure[] = [];
+    if (sections.has('embedded') || sections.has('transform')) {
       const broker = await startEmbedded(target.user, target.password, target.log4j);
       try {
-        embedded = await measure(broker.target, 'embedded: ');
-        embeddedRequestReply = await measureRequestReply(broker.target, 'embedded: ');
+        if (sections.has('embedded')) {
+          embedded = await measure(broker.target, 'embedded: ');
+          embeddedRequestReply = await measureRequestReply(broker.target, 'embedded: ');
+        }
+        if (sections.has('transform')) {
+          transformFigures = [await measureTransform(target, 'ActiveMQ Classic'), await measureTransform(broker.target, 'embedded broker')];
+        }
       } finally {
         await broker.stop();
       }
@@ -525,6 +632,7 @@ async function main(): Promise<void> {
       consumers: sections.has('consume') ? await measureConsumers(target) : [],
       rtt: sections.has('rtt') ? await measureRtt(target) : undefined,
       memory: sections.has('memory') ? await measureMemory(target) : undefined,
+      transform: transformFigures,
     };
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
     const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, ActiveMQ 5.17 (Debian) with KahaDB on ${tmpdir()}; each figure is the median of ${runs} runs after a warm-up.\n${report(results)}`;

@@ -1,14 +1,21 @@
+/** A task of the gate; `release()` gives its place to the next task before it ends (see {@link ConcurrencyGate}). */
+export type GateTask = (release: () => void) => Promise<void>;
+
 /**
  * Runs at most `limit` tasks at once; the rest wait in arrival order. `stop()` drops what waits
  * (those messages are unacknowledged, so the broker redelivers them) and `idle()` resolves once
- * the tasks in flight are done.
+ * the tasks in flight are done. A task may give its place up before it ends (`release()`): a
+ * transactional handler's does once its COMMIT is written, so that the next message's handler
+ * starts while the receipt is on its way; `idle()` still waits for it to end.
  *
  * A pattern keeps one gate across reconnections: the handlers still running from a lost
  * connection count against the limit of the next one (`stop()`, then `reopen()`).
  */
 export class ConcurrencyGate {
   private inFlight = 0;
-  private readonly waiting: Array<() => Promise<void>> = [];
+  /** Tasks not yet ended, released ones included. */
+  private unfinished = 0;
+  private readonly waiting: GateTask[] = [];
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
 
@@ -19,7 +26,7 @@ export class ConcurrencyGate {
   }
 
   /** Starts `task` now (true), or queues it (false); a stopped gate drops it (false). */
-  run(task: () => Promise<void>): boolean {
+  run(task: GateTask): boolean {
     if (this.stopped) return false;
     if (this.inFlight < this.limit) {
       this.start(task);
@@ -41,19 +48,26 @@ export class ConcurrencyGate {
   }
 
   idle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
+    if (this.unfinished === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private start(task: () => Promise<void>): void {
+  private start(task: GateTask): void {
     this.inFlight++;
-    task()
+    this.unfinished++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.inFlight--;
+      const next = this.waiting.shift();
+      if (next && !this.stopped) this.start(next);
+    };
+    task(release)
       .catch(() => {})
       .finally(() => {
-        this.inFlight--;
-        const next = this.waiting.shift();
-        if (next && !this.stopped) this.start(next);
-        else if (this.inFlight === 0) {
+        release();
+        if (--this.unfinished === 0) {
           const waiters = this.idleWaiters;
           this.idleWaiters = [];
           waiters.forEach((resolve) => resolve());

@@ -1,3 +1,4 @@
+import type { GateTask } from './concurrency-gate.js';
 /**
  * Keeps each message group in order in front of a handler gate: a group's next message starts
  * only when its previous one finished, while different groups (and messages without a group) run
@@ -13,10 +14,10 @@
  */
 export class GroupSequencer {
   /** Per group, the tasks waiting for the one that runs; a group is present while one of its tasks runs or waits at the gate. */
-  private readonly groups = new Map<string, Array<() => Promise<void>>>();
+  private readonly groups = new Map<string, GateTask[]>();
   private era = 0;
 
-  constructor(private readonly start: (task: () => Promise<void>) => boolean) {}
+  constructor(private readonly start: (task: GateTask) => boolean) {}
 
   /** Groups with a task running or waiting. */
   get size(): number {
@@ -27,7 +28,7 @@ export class GroupSequencer {
    * Runs `task` in its group's order; without a group, at once (through `start`). True when it was
    * handed to `start` and started there; false when it waits (in its group, or at the gate).
    */
-  submit(group: string | undefined, task: () => Promise<void>): boolean {
+  submit(group: string | undefined, task: GateTask): boolean {
     if (group === undefined) return this.start(task);
     const queued = this.groups.get(group);
     if (queued) {
@@ -44,11 +45,12 @@ export class GroupSequencer {
     this.era++;
   }
 
-  private launch(group: string, task: () => Promise<void>): boolean {
+  private launch(group: string, task: GateTask): boolean {
     const era = this.era;
-    return this.start(async () => {
+    // The group's next message waits for this one to end, not for its place to be released.
+    return this.start(async (release) => {
       try {
-        await task();
+        await task(release);
       } finally {
         if (era === this.era) this.next(group);
       }

@@ -19,7 +19,7 @@ import { connectInProcess } from '../broker/index.js';
 import { resolveSettings, type ActiveMQConnectionSettings, type ResolvedSettings } from '../config/resolve-settings.js';
 import { MESSAGE_ID_HEADER } from '../wire/headers.js';
 import { ActiveMQContext } from './activemq.context.js';
-import { ConcurrencyGate } from './concurrency-gate.js';
+import { ConcurrencyGate, type GateTask } from './concurrency-gate.js';
 import { describeFailure } from './failure-description.js';
 import { RecentMap } from './recent-map.js';
 import { checkAllowedReplyTo, ReplyDestinations } from './reply-destinations.js';
@@ -489,16 +489,16 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       this.holdRepeat(delivery, first);
       return;
     }
-    this.admit(delivery, oversize ? () => this.rejectOversize(delivery) : () => this.handle(delivery));
+    this.admit(delivery, oversize ? () => this.rejectOversize(delivery) : (release) => this.handle(delivery, release));
   }
 
   /** Runs `task` for `delivery` when the pattern has a free handler place. */
-  private admit(delivery: Delivery, task: () => Promise<void>): void {
+  private admit(delivery: Delivery, task: GateTask): void {
     const { consumer, connection } = delivery;
-    const counted = async (): Promise<void> => {
+    const counted = async (release: () => void): Promise<void> => {
       consumer.runsOn.set(connection, (consumer.runsOn.get(connection) ?? 0) + 1);
       try {
-        await task();
+        await task(release);
       } finally {
         const left = consumer.runsOn.get(connection)! - 1;
         if (left === 0) consumer.runsOn.delete(connection);
@@ -542,7 +542,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
         // The run settled nothing (manual acknowledgement), or it was a transactional handler's,
         // whose transaction died with its connection (the broker would not deliver the message
         // again had it committed): this delivery runs as any other.
-        this.admit(delivery, () => this.handle(delivery));
+        this.admit(delivery, (release) => this.handle(delivery, release));
         return;
       }
       this.logger.debug?.(`message ${messageId}: its first run ${outcome === 'ack' ? 'succeeded: acknowledged' : 'failed: rejected'} without running the handler again`);
@@ -550,7 +550,8 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     });
   }
 
-  private async handle(delivery: Delivery): Promise<void> {
+  /** Runs the handler of `delivery`; `release` gives its concurrency place up early (a transactional handler's, once its COMMIT is written). */
+  private async handle(delivery: Delivery, release?: () => void): Promise<void> {
     const { connection, consumer, message, messageId } = delivery;
     const pattern = consumer.pattern;
     const settlement = this.settlementOf(connection, message);
@@ -593,7 +594,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     let transactional: TransactionalSettlement | undefined;
     if (consumer.settings.transactional) {
       try {
-        transactional = await this.beginHandlerTransaction(connection, message, settlement);
+        transactional = await this.beginHandlerTransaction(connection, message, settlement, release);
       } catch (error) {
         // BEGIN could not be written: the connection is gone, and the broker redelivers the message.
         this.logger.debug?.(`message ${messageId}: its transaction could not begin (${errorMessage(error)}); the broker will redeliver it`);
@@ -782,7 +783,12 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
    * sends' ids derive from the message's (`nestjsMessageId`, else the broker's `message-id`), so a
    * handling run again after an uncommitted or in-doubt COMMIT sends the same ids.
    */
-  private async beginHandlerTransaction(connection: StompConnection, message: StompFrame, plain: MessageSettlement): Promise<TransactionalSettlement> {
+  private async beginHandlerTransaction(
+    connection: StompConnection,
+    message: StompFrame,
+    plain: MessageSettlement,
+    release: (() => void) | undefined,
+  ): Promise<TransactionalSettlement> {
     const timeout = this.settings.options.callTimeout ?? 30_000;
     const idBase = message.headers[MESSAGE_ID_HEADER] ?? this.dialectOf(connection).messageIdentity(message.headers['message-id'] ?? '');
     const transaction = await ActiveMQTransaction.begin(
@@ -798,7 +804,7 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       },
       idBase,
     );
-    return new TransactionalSettlement(transaction, message, plain, this.transactions);
+    return new TransactionalSettlement(transaction, message, plain, this.transactions, release);
   }
 
   /** A settlement of `message`; on Artemis its rejection is the server's redelivery (`final`: to the DLQ at once). */

@@ -53,6 +53,12 @@ export class TransactionalSettlement {
     /** The settlement outside the transaction: rejections, and a drop (`onError: 'ack'`). */
     readonly plain: MessageSettlement,
     private readonly counters: TransactionCounters,
+    /**
+     * Called once COMMIT is written: the handler's concurrency place goes to the next message
+     * while the receipt is on its way (the server's `idle()` still waits for the receipt), so that
+     * a broker that dispatches the next message as it commits finds a handler ready for it.
+     */
+    private readonly committing?: () => void,
   ) {}
 
   get outcome(): SettlementOutcome | undefined {
@@ -65,7 +71,9 @@ export class TransactionalSettlement {
     const started = performance.now();
     try {
       await this.transaction.acknowledge(this.message);
-      await this.transaction.commit();
+      const committed = this.transaction.commit();
+      this.committing?.();
+      await committed;
     } catch (error) {
       if (error instanceof SendInDoubtError) this.counters.inDoubt++;
       else this.counters.failed++;

@@ -109,3 +109,38 @@ describe('ConcurrencyGate', () => {
     expect(gate.running).toBe(0);
   });
 });
+
+describe('ConcurrencyGate: a task that releases its place before it ends', () => {
+  it('lets the next task start at release, counts it no more as running, and idle() still waits for its end', async () => {
+    const gate = new ConcurrencyGate(1);
+    const order: string[] = [];
+    let releaseA!: () => void;
+    let endA!: () => void;
+    gate.run((release) => {
+      order.push('a starts');
+      releaseA = release;
+      return new Promise<void>((resolve) => (endA = resolve));
+    });
+    let endB!: () => void;
+    expect(
+      gate.run(() => {
+        order.push('b starts');
+        return new Promise<void>((resolve) => (endB = resolve));
+      }),
+    ).toBe(false);
+    expect(order).toEqual(['a starts']);
+    releaseA();
+    releaseA(); // a second release gives nothing more
+    expect(order).toEqual(['a starts', 'b starts']);
+    expect(gate.running).toBe(1);
+    let idle = false;
+    void gate.idle().then(() => (idle = true));
+    endB();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(idle).toBe(false); // a has released its place, not ended
+    endA();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(idle).toBe(true);
+    expect(gate.running).toBe(0);
+  });
+});

@@ -40,6 +40,20 @@ describe('a transactional handler’s settlement', () => {
     expect(fake.commands).toEqual(['BEGIN', 'SEND', 'SEND', 'ACK', 'COMMIT']);
   });
 
+  it('gives its concurrency place up once COMMIT is written, before the receipt', async () => {
+    const fake = new FakeStompConnection();
+    const transaction = await ActiveMQTransaction.begin(fake.connection, 1000, async () => {});
+    let released = 0;
+    const settlement = new TransactionalSettlement(transaction, input, new MessageSettlement(fake.connection, input), new TransactionCounters(), () => released++);
+    const acked = settlement.ack();
+    await Promise.resolve();
+    expect(fake.commands).toEqual(['BEGIN', 'ACK', 'COMMIT']);
+    expect(released).toBe(1);
+    fake.receipt();
+    await acked;
+    expect(released).toBe(1);
+  });
+
   it('the sends of a handler transaction carry ids derived from the input’s: <id>.1, <id>.2', async () => {
     const { fake, transaction } = await settlementOn();
     await transaction.emit('out', 'a');
