@@ -342,6 +342,11 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
     // NestJS 12 builds packets through createPacket() (it runs the dispatch hook); NestJS 11 has none.
     const packet = this.packetOf(pattern, data);
     const sent = this.dispatchEvent<TResult>(packet);
+    // In a transactional handler the COMMIT waits for this send, awaited or not, and fails with it.
+    void sendContext
+      .getStore()
+      ?.transactionScope?.bound?.track(sent)
+      .catch(() => undefined);
     let observed = false;
     // Reported to subscribers; never an unhandled rejection. A failure nobody subscribed to in time
     // (fire-and-forget) is logged, so that it is never silent.

@@ -39,7 +39,12 @@ export interface ActiveMQHandlerTransactionMetrics {
   /** COMMITs whose answer never came: the broker may or may not have committed. */
   readonly inDoubt: number;
   /** From the input's ACK to the COMMIT's receipt, over the committed ones. */
-  readonly commitLatencyMs: { readonly mean: number; readonly max: number };
+  readonly commitLatencyMs: {
+    /** The mean, in milliseconds. */
+    readonly mean: number;
+    /** The longest, in milliseconds. */
+    readonly max: number;
+  };
 }
 
 /** What a server has done since it started listening (`server.metrics()`). */

@@ -74,6 +74,16 @@ export class TransactionScope {
  */
 export async function runInTransactionScope<T>(fn: () => Promise<T>): Promise<T> {
   const current = sendContext.getStore();
+  const bound = current?.transactionScope?.bound;
+  if (bound) {
+    // A transactional handler's: a joined call that throws makes it roll back, even if the handler catches the error.
+    try {
+      return await fn();
+    } catch (error) {
+      bound.markRollbackOnly(error);
+      throw error;
+    }
+  }
   if (current?.transactionScope) return fn();
   const scope = new TransactionScope();
   return sendContext.run({ ...current, transactionScope: scope }, async () => {

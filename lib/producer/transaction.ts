@@ -17,6 +17,11 @@ export class ActiveMQTransaction {
   readonly id = `tx-${randomUUID()}`;
   private state: TransactionState = 'open';
   private sends = 0;
+  /** A transactional handler's: committed and aborted by the server only (see {@link seal}). */
+  private sealed = false;
+  /** Sends started and not yet written (see {@link track}), and the first that failed. */
+  private readonly pending = new Set<Promise<unknown>>();
+  private firstFailure: unknown;
 
   /**
    * A transaction on `connection`, not yet begun; {@link ActiveMQTransaction.begin} also sends BEGIN.
@@ -49,7 +54,58 @@ export class ActiveMQTransaction {
 
   /** Sends in this transaction; resolves once written (nothing waits until the commit). */
   emit(pattern: string, data: unknown): Promise<void> {
-    return this.emitter(this, pattern, data);
+    return this.track(this.emitter(this, pattern, data));
+  }
+
+  /**
+   * A transactional handler's transaction: its `commit()` and `abort()` are the server's (it
+   * commits when the handler succeeds; a handler aborts by throwing), so user code calling them
+   * gets a `TransactionError`.
+   *
+   * @internal
+   */
+  seal(): void {
+    this.sealed = true;
+  }
+
+  /**
+   * A send into this transaction that was started and may not be written yet (a client's `emit()`
+   * that the handler did not await): {@link sendsSettled} waits for it before the COMMIT, so that
+   * no send is left out of the transaction, or fails it.
+   *
+   * @internal
+   */
+  track<T>(send: Promise<T>): Promise<T> {
+    this.pending.add(send);
+    send.then(
+      () => this.pending.delete(send),
+      (error: unknown) => {
+        this.pending.delete(send);
+        this.firstFailure ??= error;
+      },
+    );
+    return send;
+  }
+
+  /**
+   * Marks the transaction as one that must not commit: a `client.transaction()` or
+   * `@Transactional()` call that joined it threw (its caller may have caught the error).
+   *
+   * @internal
+   */
+  markRollbackOnly(reason: unknown): void {
+    this.firstFailure ??= reason;
+  }
+
+  /**
+   * Waits for the sends still on their way; resolves with why the transaction must not commit (a
+   * send failed, or a joined call threw), or undefined.
+   *
+   * @internal
+   */
+  async sendsSettled(): Promise<unknown> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    return this.firstFailure;
   }
 
   /** Messages sent so far. */
@@ -107,6 +163,16 @@ export class ActiveMQTransaction {
    * unknown: no answer in time, or the connection lost after COMMIT was written.
    */
   async commit(): Promise<void> {
+    if (this.sealed) throw new TransactionError(`transaction ${this.id} is a transactional handler's: the server commits it when the handler succeeds`);
+    return this.commitNow();
+  }
+
+  /**
+   * COMMIT of a transactional handler's transaction, by the server.
+   *
+   * @internal
+   */
+  async commitNow(): Promise<void> {
     this.close('committing');
     if (this.connection.isClosed) {
       // COMMIT was never written: the broker rolls back a lost connection's transactions.
@@ -136,6 +202,16 @@ export class ActiveMQTransaction {
    * open; on a connection already lost it only marks it aborted (the broker rolled it back).
    */
   async abort(): Promise<void> {
+    if (this.sealed) throw new TransactionError(`transaction ${this.id} is a transactional handler's: throw from the handler to abort it`);
+    return this.abortNow();
+  }
+
+  /**
+   * ABORT of a transactional handler's transaction, by the server.
+   *
+   * @internal
+   */
+  async abortNow(): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'aborted';
     if (this.connection.isClosed) return; // the broker rolls back a dropped connection's transactions

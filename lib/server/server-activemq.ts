@@ -581,6 +581,13 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       await this.settle(settlement, 'ack', true);
       return;
     }
+    // A copy that waited in the gate while its original ran (both arrived before either started).
+    const identity = this.identityOf(connection, message);
+    const first = this.running.runOf(pattern, identity, dedupeId);
+    if (first) {
+      this.holdRepeat(delivery, first);
+      return;
+    }
     let data: unknown;
     try {
       data = this.bodyDeserializer.deserialize(decodePayload(message), { channel: pattern, headers: message.headers });
@@ -591,30 +598,37 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       await this.rejectPoison(delivery, reason, 'error', answer);
       return;
     }
+    // Marked running at once (before any wait), so that a copy delivered meanwhile waits for this run.
+    const finished = this.running.start(pattern, identity, dedupeId);
     let transactional: TransactionalSettlement | undefined;
-    if (consumer.settings.transactional) {
-      try {
-        transactional = await this.beginHandlerTransaction(connection, message, settlement, release);
-      } catch (error) {
-        // BEGIN could not be written: the connection is gone, and the broker redelivers the message.
-        this.logger.debug?.(`message ${messageId}: its transaction could not begin (${errorMessage(error)}); the broker will redeliver it`);
-        return;
-      }
-      context.getArgs()[4] = transactional.transaction;
-    }
-    const inner = isRequest
-      ? () => this.runRequest(connection, handler, data, context, settlement, message, replyTo, consumer.manualAck, transactional)
-      : () => this.runEvent(handler, data, context, settlement, delivery, transactional);
-    const scope = transactional && new TransactionScope(transactional.transaction);
-    const run = scope ? () => sendContext.run({ ...sendContext.getStore(), transactionScope: scope }, inner) : inner;
-    const tracing = this.tracing;
-    const traced = tracing ? () => tracing.process(message.headers['destination'] ?? pattern, message.headers, run) : run;
-    const finished = this.running.start(pattern, this.identityOf(delivery.connection, message), dedupeId);
     try {
+      if (consumer.settings.transactional) {
+        try {
+          transactional = await this.beginHandlerTransaction(connection, consumer, message, settlement, release);
+        } catch (error) {
+          // BEGIN could not be written: the connection is gone, and the broker redelivers the message.
+          this.logger.debug?.(`message ${messageId}: its transaction could not begin (${errorMessage(error)}); the broker will redeliver it`);
+          return;
+        }
+        context.getArgs()[4] = transactional.transaction;
+      }
+      const handlerTransaction = transactional;
+      const inner = isRequest
+        ? () => this.runRequest(connection, handler, data, context, settlement, message, replyTo, consumer.manualAck, handlerTransaction)
+        : () => this.runEvent(handler, data, context, settlement, delivery, handlerTransaction);
+      const scope = handlerTransaction && new TransactionScope(handlerTransaction.transaction);
+      const run = scope ? () => sendContext.run({ ...sendContext.getStore(), transactionScope: scope }, inner) : inner;
+      const tracing = this.tracing;
+      const traced = tracing ? () => tracing.process(message.headers['destination'] ?? pattern, message.headers, run) : run;
       const startHook = this.onProcessingStartHook as ((id: symbol, ctx: ActiveMQContext, done: () => Promise<void>) => unknown) | undefined;
       if (startHook) await startHook.call(this, this.transportId as symbol, context, traced);
       else await traced();
     } finally {
+      if (transactional?.transaction.isOpen) {
+        // Something around the handler threw or never ran it (a hook, the tracing): its transaction must not stay open.
+        await transactional.abort();
+        if (settlement.outcome === undefined) await this.settle(settlement, 'nack', true);
+      }
       const outcome = transactional ? (transactional.outcome ?? settlement.outcome) : settlement.outcome;
       if (dedupeId !== undefined && outcome === 'ack') this.handledIds.set(`${pattern}\0${dedupeId}`, true);
       finished(outcome);
@@ -694,6 +708,9 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     try {
       const result: unknown = await handler(data, context);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+      // Every send it started is in the transaction before the COMMIT, or the handling fails.
+      const refused = await transactional?.transaction.sendsSettled();
+      if (refused !== undefined) throw refused instanceof Error ? refused : new Error(`a send of its transaction failed: ${describeFailure(refused)}`);
     } catch (error) {
       this.counters.handlerFailures++;
       // What it sent vanishes; its message is then settled as any failed handler's, outside the transaction.
@@ -774,6 +791,13 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
         if (finished) resolve();
       });
     });
+    const refused = transactional?.transaction.isOpen ? await transactional.transaction.sendsSettled() : undefined;
+    if (refused !== undefined) {
+      // A send it started failed (or a joined call threw): nothing of it commits, and the requester is told.
+      this.counters.handlerFailures++;
+      await transactional!.abort();
+      await this.replier.reply(connection, message, replyTo, { err: refused });
+    }
     await this.settle(transactional?.transaction.isOpen ? transactional : settlement, 'ack', false, manualAck);
     this.onProcessingEndHook?.(this.transportId!, context);
   }
@@ -785,12 +809,17 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
    */
   private async beginHandlerTransaction(
     connection: StompConnection,
+    consumer: Consumer,
     message: StompFrame,
     plain: MessageSettlement,
     release: (() => void) | undefined,
   ): Promise<TransactionalSettlement> {
     const timeout = this.settings.options.callTimeout ?? 30_000;
-    const idBase = message.headers[MESSAGE_ID_HEADER] ?? this.dialectOf(connection).messageIdentity(message.headers['message-id'] ?? '');
+    // Which handler sent it belongs to the id too: two handlers (or two services with their own
+    // clientId) taking the same message send different messages.
+    const input = message.headers[MESSAGE_ID_HEADER] ?? this.dialectOf(connection).messageIdentity(message.headers['message-id'] ?? '');
+    const clientId = this.settings.options.clientId;
+    const idBase = `${input}@${consumer.pattern}${clientId === undefined ? '' : `@${clientId}`}`;
     const transaction = await ActiveMQTransaction.begin(
       connection,
       timeout,
@@ -804,7 +833,9 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       },
       idBase,
     );
-    return new TransactionalSettlement(transaction, message, plain, this.transactions, release);
+    transaction.seal();
+    const givesBack = this.dialectOf(connection).family === 'embedded';
+    return new TransactionalSettlement(transaction, message, plain, this.transactions, release, givesBack);
   }
 
   /** A settlement of `message`; on Artemis its rejection is the server's redelivery (`final`: to the DLQ at once). */
@@ -857,8 +888,16 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
       this.logger.debug?.(`transaction ${id} not committed: ${errorMessage(error)}; the broker will redeliver its message`);
       return;
     }
+    if (settlement.brokerGivesBack) {
+      // The embedded broker gave the message back to its queue when it refused the COMMIT; a NACK would name a delivery it no longer has.
+      this.logger.error(`transaction ${id} not committed: ${errorMessage(error)}; the broker delivers its message again`);
+      return;
+    }
     this.logger.error(`transaction ${id} not committed: ${errorMessage(error)}; its message is rejected (redelivered, then dead-lettered)`);
-    await settlement.plain.nack().catch((nackError: unknown) => this.logger.warn(`could not reject the message of transaction ${id}: ${errorMessage(nackError)}`));
+    await settlement.plain.nack().then(
+      () => void this.counters.rejected++,
+      (nackError: unknown) => this.logger.warn(`could not reject the message of transaction ${id}: ${errorMessage(nackError)}`),
+    );
   }
 }
 

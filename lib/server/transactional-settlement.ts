@@ -59,6 +59,8 @@ export class TransactionalSettlement {
      * a broker that dispatches the next message as it commits finds a handler ready for it.
      */
     private readonly committing?: () => void,
+    /** The broker gives the input back to its queue itself when it refuses the COMMIT (the embedded broker); ActiveMQ Classic leaves it with the connection, to be rejected. */
+    readonly brokerGivesBack = false,
   ) {}
 
   get outcome(): SettlementOutcome | undefined {
@@ -71,7 +73,7 @@ export class TransactionalSettlement {
     const started = performance.now();
     try {
       await this.transaction.acknowledge(this.message);
-      const committed = this.transaction.commit();
+      const committed = this.transaction.commitNow();
       this.committing?.();
       await committed;
     } catch (error) {
@@ -95,7 +97,7 @@ export class TransactionalSettlement {
   async abort(): Promise<void> {
     if (!this.transaction.isOpen) return;
     this.counters.aborted++;
-    await this.transaction.abort().catch(() => undefined);
+    await this.transaction.abortNow().catch(() => undefined);
   }
 
   private claim(): void {

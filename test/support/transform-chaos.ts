@@ -28,7 +28,7 @@ export interface TransformChaosReport {
 
 /**
  * `total` inputs (each with its own `nestjsMessageId`, `in-<i>`) are consumed by a transactional
- * handler that sends two outputs per input (`in-<i>.1`, `in-<i>.2`: the ids a handler
+ * handler that sends two outputs per input (`in-<i>@<queue>.1` and `.2`: the ids a handler
  * transaction derives), while `crash()` kills and restarts the broker `crashes` times at random
  * points. The server is then closed and both queues read: every input must be either handled,
  * with both outputs present exactly once, or still waiting, with none.
@@ -102,7 +102,7 @@ export async function transformUnderCrashes(options: {
   const broken: string[] = [];
   let complete = 0;
   for (let i = 0; i < total; i++) {
-    const parts = [count.get(`in-${i}.1`) ?? 0, count.get(`in-${i}.2`) ?? 0];
+    const parts = [count.get(`in-${i}@${queue}.1`) ?? 0, count.get(`in-${i}@${queue}.2`) ?? 0];
     const waits = stillWaiting.has(`in-${i}`);
     if (!waits && parts.every((c) => c >= 1)) complete++;
     else if (!(waits && parts.every((c) => c === 0))) broken.push(`in-${i}: outputs ${parts.join('+')}, ${waits ? 'still waiting' : 'not waiting'}`);

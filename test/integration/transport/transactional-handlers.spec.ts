@@ -85,9 +85,9 @@ class Handlers {
     ids.set(input.key, ctx.getHeaders()['nestjsMessageId'] ?? ctx.getMessage().messageId ?? '');
     sawTransactional = ctx.isTransactional();
     try {
-      await ctx.emit(`${P}.out.${input.key}`, { from: input.key, part: 1 });
-      await lastValueFrom(client.emit(`${P}.out.${input.key}`, { from: input.key, part: 2 }), { defaultValue: undefined });
-      await this.publisher.publish(`${P}.out.${input.key}`, { from: input.key, part: 3 });
+      await ctx.emit(`${P}.out.${input.key}`, { run: n, part: 1 });
+      await lastValueFrom(client.emit(`${P}.out.${input.key}`, { run: n, part: 2 }), { defaultValue: undefined });
+      await this.publisher.publish(`${P}.out.${input.key}`, { run: n, part: 3 });
       if (n <= input.failures) throw new Error(`run ${n} of ${input.key} fails on purpose`);
     } finally {
       // The settlement follows the handler: this says that the run ended, not how.
@@ -116,6 +116,45 @@ const onTransactionalBrokersIt = (name: string, fn: () => Promise<void>): void =
 const onArtemis = (name: string, fn: () => Promise<void>): void => void (artemis && it(name, fn));
 
 const drained = (key: string, expected: ReadonlySet<string> = new Set()) => drainIds(sharedBrokerUrl(), `${P}.out.${key}`, expected);
+
+/** A message read back: its `nestjsMessageId` and its JSON body. */
+interface Read {
+  readonly id: string;
+  readonly body: Record<string, unknown>;
+}
+
+/**
+ * Reads `/queue/<queue>` until `complete(read)` holds (the committed messages a test expects, by
+ * their bodies), then up to a fence sent after them: so a copy from a run that should have
+ * vanished, sent earlier or later, is read too.
+ */
+async function readUntil(queue: string, complete: (read: readonly Read[]) => boolean): Promise<Read[]> {
+  const reader = await connect();
+  const read: Read[] = [];
+  const fenced = deferred();
+  let fenceSent = false;
+  const check = () => {
+    if (fenceSent || !complete(read)) return;
+    fenceSent = true;
+    // Priority 0: the embedded broker delivers by priority, and the fence must come last.
+    void reader.send(`/queue/${queue}`, { persistent: 'true', priority: '0' }, 'fence', { receipt: true });
+  };
+  await reader.subscribe(`/queue/${queue}`, (m) => {
+    const text = m.body.toString();
+    if (text === 'fence') return fenced.resolve();
+    read.push({ id: m.headers['nestjsMessageId'] ?? '(no id)', body: JSON.parse(text) as Record<string, unknown> });
+    check();
+  });
+  check();
+  await fenced.promise;
+  await reader.disconnect();
+  return read;
+}
+
+/** Waits for the server's own bookkeeping (its COMMIT's receipt may come after the broker delivered the outputs). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
 
 onTransactionalBrokers('transactional handlers (ActiveMQ Classic and the embedded broker)', () => {
   let service: RunningService;
@@ -146,11 +185,12 @@ onTransactionalBrokers('transactional handlers (ActiveMQ Classic and the embedde
     await emitted(`${P}.events`, { key: 'flaky', failures: 2 });
     await settledOf('flaky#3').promise;
     const base = ids.get('flaky')!;
-    const expected = new Set([1, 2, 3].map((n) => `${base}.${n}`));
-    const received = await drained('flaky', expected);
-    expect(received.sort()).toEqual([...expected].sort());
+    const read = await readUntil(`${P}.out.flaky`, (r) => r.filter((m) => m.body['run'] === 3).length === 3);
+    // Only the third run's, with the ids its transaction derives from the input and the handler.
+    expect(read.map((m) => m.body['run'])).toEqual([3, 3, 3]);
+    expect(read.map((m) => m.id).sort()).toEqual([1, 2, 3].map((n) => `${base}@${P}.events.${n}`));
+    await until(() => service.server.metrics().transactions.committed - before.committed === 1);
     const after = service.server.metrics().transactions;
-    expect(after.committed - before.committed).toBe(1);
     expect(after.aborted - before.aborted).toBe(2);
     expect(after.commitLatencyMs.max).toBeGreaterThan(0);
     expect(sawTransactional).toBe(true);
@@ -169,6 +209,64 @@ onTransactionalBrokers('transactional handlers (ActiveMQ Classic and the embedde
     const refusal = await plainRefusal.promise;
     expect(refusal.transactional).toBe(false);
     expect(refusal.error.message).toMatch(/ctx\.emit\(\) sends in the handler's transaction: it needs \{ transactional: true \}/);
+  });
+});
+
+onTransactionalBrokers('transactional handlers: sends the handler does not await, and joined transactions', () => {
+  it('an emit() the handler does not await (its client not even connected yet) is in the COMMIT, once', async () => {
+    const lazy = newClient();
+    const done = deferred();
+    @Controller()
+    class Unawaited {
+      @EventPattern<string>(`${P}.unawaited`, { transactional: true })
+      handle(@Payload() input: { key: string }): void {
+        runs.next(input.key);
+        lazy.emit(`${P}.out.unawaited`, { late: true }); // neither awaited nor subscribed: the client connects first
+        done.resolve();
+      }
+    }
+    const service = await startService([Unawaited]);
+    try {
+      await emitted(`${P}.unawaited`, { key: 'unawaited' });
+      await done.promise;
+      const read = await readUntil(`${P}.out.unawaited`, (r) => r.length === 1);
+      expect(read.map((m) => m.body)).toEqual([{ late: true }]);
+      expect(runs.of('unawaited')).toBe(1);
+      await until(() => service.server.metrics().transactions.committed === 1);
+    } finally {
+      await service.close();
+      await lazy.close();
+    }
+  });
+
+  it('client.transaction() in a handler joins its transaction: its commit() is refused, and a throw inside rolls everything back even when caught', async () => {
+    const refusals: string[] = [];
+    @Controller()
+    class Joined {
+      @EventPattern<string>(`${P}.joined`, { transactional: true })
+      async handle(@Payload() input: { key: string }): Promise<void> {
+        const n = runs.next(input.key);
+        await client
+          .transaction(async (tx) => {
+            await tx.emit(`${P}.out.joined`, { run: n });
+            refusals.push((await rejectionOf(tx.commit())).message);
+            if (n === 1) throw new Error('the inner call fails');
+          })
+          .catch(() => undefined); // caught: the handler itself succeeds
+        if (n === 2) settledOf('joined#2').resolve();
+      }
+    }
+    const service = await startService([Joined]);
+    try {
+      await emitted(`${P}.joined`, { key: 'joined' });
+      await settledOf('joined#2').promise;
+      const read = await readUntil(`${P}.out.joined`, (r) => r.some((m) => m.body['run'] === 2));
+      expect(read.map((m) => m.body)).toEqual([{ run: 2 }]);
+      expect(refusals[0]).toMatch(/is a transactional handler's: the server commits it when the handler succeeds/);
+      expect(service.logger.lines.some((l) => /failed on message .*the inner call fails/.test(l.message))).toBe(true);
+    } finally {
+      await service.close();
+    }
   });
 });
 
@@ -233,13 +331,13 @@ onTransactionalBrokers('transactional handlers: each in-flight handler has its o
       for (const key of ['p1', 'p2', 'p3', 'p4']) await emitted(`${P}.parallel`, { key });
       await Promise.all(['p1', 'p2', 'p3', 'p4'].map((key) => settledOf(`parallel:${key}`).promise));
       await runs.reached('p2', 2);
-      // Every committed send is there once; p2's first run's (the same id as its second's) is not.
-      const expected = new Set([...bases.values()].map((base) => `${base}.1`));
-      const received = await drainIds(sharedBrokerUrl(), `${P}.out.parallel`, expected);
-      expect(received).toHaveLength(4);
-      expect(new Set(received).size).toBe(4);
-      const { transactions } = service.server.metrics();
-      expect(transactions.aborted).toBe(1);
+      // Every committed send is there once; p2's first run's is not.
+      const wanted = ['p1#1', 'p2#2', 'p3#1', 'p4#1'];
+      const runOf = (m: Read) => `${String(m.body['from'])}#${String(m.body['run'])}`;
+      const read = await readUntil(`${P}.out.parallel`, (r) => wanted.every((w) => r.some((m) => runOf(m) === w)));
+      expect(read.map(runOf).sort()).toEqual(wanted);
+      expect(read.map((m) => m.id).sort()).toEqual(['p1', 'p2', 'p3', 'p4'].map((key) => `${bases.get(key)!}@${P}.parallel.1`));
+      expect(service.server.metrics().transactions.aborted).toBe(1);
     } finally {
       await service.close();
     }
@@ -273,10 +371,10 @@ onTransactionalBrokers('transactional handlers: a lost connection or a lost COMM
       await back;
       goOn.resolve(); // the first run ends after its connection did: its COMMIT cannot be written
       await settledOf('cut#2').promise;
-      const base = ids.get('cut')!;
-      expect(await drained('cut', new Set([`${base}.1`]))).toEqual([`${base}.1`]);
+      const read = await readUntil(`${P}.out.cut`, (r) => r.some((m) => m.body['n'] === 2));
+      expect(read).toEqual([{ id: `${ids.get('cut')!}@${P}.cut.1`, body: { n: 2 } }]);
       expect(runs.of('cut')).toBe(2);
-      expect(service.server.metrics().transactions.failed).toBe(1);
+      await until(() => service.server.metrics().transactions.failed === 1);
     } finally {
       await service.close();
     }
@@ -304,13 +402,15 @@ onTransactionalBrokers('transactional handlers: a lost connection or a lost COMM
       proxy.cut();
       await back;
       const base = ids.get('doubt')!;
-      expect(await drained('doubt', new Set([`${base}.1`]))).toEqual([`${base}.1`]);
-      expect(runs.of('doubt')).toBe(1);
+      expect(await drained('doubt', new Set([`${base}@${P}.doubt.1`]))).toEqual([`${base}@${P}.doubt.1`]);
       expect(service.server.metrics().transactions.inDoubt).toBe(1);
     } finally {
       await service.close();
       await proxy.close();
     }
+    // The server stopped: an input the broker had not committed would wait on its queue now.
+    expect(await drainIds(sharedBrokerUrl(), `${P}.doubt`)).toEqual([]);
+    expect(runs.of('doubt')).toBe(1);
   }, 30_000);
 });
 
