@@ -4,7 +4,7 @@
  * with their spread, and as ratios against the raw protocol and ActiveMQ's own Java client.
  *
  * BENCH_RUNS (default 3) sets the runs per figure; BENCH_QUICK=1 measures 200-byte persistent
- * messages only (and 100,000 emits for memory); BENCH_ONLY=send,request-reply,embedded,consume,rtt,memory,transform
+ * messages only (and 100,000 emits for memory); BENCH_ONLY=send,request-reply,embedded,consume,rtt,memory,transform,peers
  * picks sections; BENCH_MEMORY_MESSAGES sets the memory run's emits (default 1,000,000);
  * BENCH_TRANSFORM_INPUTS sets the inputs per consume-transform-produce run (default 5,000).
  *
@@ -26,6 +26,7 @@ import type { MemoryReport } from './memory.js';
 import { RawStomp, rawSend } from './raw-stomp.js';
 import { quantile, rawRequestReply, timeRequests, transportRequestReply } from './request-reply.js';
 import { drain, freshQueue, scenarios, type BenchTarget, type Scenario } from './scenarios.js';
+import { measurePeers, peersReport } from './peers.js';
 import { transform, TRANSFORM_CONCURRENCY, TRANSFORM_SIZE, type TransformVariant } from './transform.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -600,7 +601,7 @@ function chart(results: Results, machine: string): string {
   return renderChart(`nestjs-activemq against ActiveMQ 5.17: ${machine}`, panels);
 }
 
-const sections = new Set((process.env['BENCH_ONLY'] ?? 'send,request-reply,embedded,consume,rtt,memory,transform').split(','));
+const sections = new Set((process.env['BENCH_ONLY'] ?? 'send,request-reply,embedded,consume,rtt,memory,transform,peers').split(','));
 
 async function main(): Promise<void> {
   const { target, stop } = startBroker();
@@ -634,11 +635,14 @@ async function main(): Promise<void> {
       memory: sections.has('memory') ? await measureMemory(target) : undefined,
       transform: transformFigures,
     };
+    // Nest's own transports on their brokers beside this one, each broker started for its rows.
+    const peers = sections.has('peers') ? await measurePeers() : [];
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-    const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, ActiveMQ 5.17 (Debian) with KahaDB on ${tmpdir()}; each figure is the median of ${runs} runs after a warm-up.\n${report(results)}`;
+    const peerTable = peers.length > 0 ? `\n\n${peersReport(peers)}` : '';
+    const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, ActiveMQ 5.17 (Debian) with KahaDB on ${tmpdir()}; each figure is the median of ${runs} runs after a warm-up.\n${report(results)}${peerTable}`;
     console.log(table);
     mkdirSync(join(root, 'bench/results'), { recursive: true });
-    writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify({ machine, runs, ...results }, null, 2));
+    writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify({ machine, runs, ...results, peers }, null, 2));
     writeFileSync(join(root, 'bench/results/latest.md'), table + '\n');
     writeFileSync(join(root, 'bench/results/latest.svg'), chart(results, machine));
     progress(`written: bench/results/latest.md, latest.json, latest.svg`);

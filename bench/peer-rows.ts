@@ -1,0 +1,41 @@
+import { Transport } from '@nestjs/microservices';
+
+/** Which broker a row needs; the runner starts each one (scripts/*.sh, or the embedded broker's command). */
+export type PeerBroker = 'none' | 'nats' | 'rabbitmq' | 'activemq' | 'embedded';
+
+/** One transport setting of the peer benchmark: how its Nest server and client are made. */
+export interface Row {
+  readonly name: string;
+  readonly broker: PeerBroker;
+  readonly kind: 'nest' | 'activemq';
+  /** Nest's own transports: the microservice options for the broker at `url`. */
+  readonly serverOptions?: (url: string) => unknown;
+  /** Nest's own transports: `ClientProxyFactory.create()` options. */
+  readonly clientOptions?: (url: string) => unknown;
+  /** This transport: URI parameters of the client (`?…`). */
+  readonly clientQuery?: string;
+  /** This transport: client options in code. */
+  readonly clientSettings?: { readonly durable?: boolean };
+  /** Nest RMQ with `noAck: false`: the handlers acknowledge. */
+  readonly rmqManualAck?: boolean;
+}
+
+const tcp = (url: string) => ({ transport: Transport.TCP, options: { host: '127.0.0.1', port: Number(new URL(url).port) } });
+const nats = (url: string) => ({ transport: Transport.NATS, options: { servers: [url] } });
+const rmq = (noAck: boolean) => (url: string) => ({
+  transport: Transport.RMQ,
+  options: { urls: [url], queue: 'bench', queueOptions: { durable: true }, persistent: true, noAck, prefetchCount: 16, socketOptions: { noDelay: true } },
+});
+
+/** The rows, in the order they are printed: the floor, Nest's brokers, then this transport. */
+export const ROWS: readonly Row[] = [
+  { name: 'Nest TCP (no broker)', broker: 'none', kind: 'nest', serverOptions: tcp, clientOptions: tcp },
+  { name: 'Nest NATS core (nothing persisted)', broker: 'nats', kind: 'nest', serverOptions: nats, clientOptions: nats },
+  { name: 'Nest RMQ, persistent, publisher confirms, noAck', broker: 'rabbitmq', kind: 'nest', serverOptions: rmq(true), clientOptions: rmq(true) },
+  { name: 'Nest RMQ, persistent, publisher confirms, manual ack', broker: 'rabbitmq', kind: 'nest', serverOptions: rmq(false), clientOptions: rmq(false), rmqManualAck: true },
+  { name: 'this transport, ActiveMQ Classic, durable, blocking', broker: 'activemq', kind: 'activemq' },
+  { name: 'this transport, ActiveMQ Classic, durable, window 1 MiB', broker: 'activemq', kind: 'activemq', clientQuery: '?jms.useAsyncSend=true&confirmationWindowSize=1048576' },
+  { name: 'this transport, ActiveMQ Classic, non-durable', broker: 'activemq', kind: 'activemq', clientSettings: { durable: false } },
+  { name: 'this transport, embedded broker, durable, window 1 MiB', broker: 'embedded', kind: 'activemq', clientQuery: '?jms.useAsyncSend=true&confirmationWindowSize=1048576' },
+  { name: 'this transport, embedded broker, non-durable', broker: 'embedded', kind: 'activemq', clientSettings: { durable: false } },
+];

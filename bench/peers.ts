@@ -1,0 +1,303 @@
+/**
+ * The peer rows of `npm run bench` (section `peers`; alone: `npm run bench:peers`): this transport
+ * beside what a Nest user would otherwise pick, with one harness for all. Each row runs a Nest
+ * microservice in one process, a Nest client in another and the broker in a third (started here:
+ * scripts/rabbitmq.sh, scripts/nats.sh, scripts/activemq.sh, the embedded broker's command), and
+ * reads each process's CPU time from /proc. Figures are medians of BENCH_RUNS runs with min–max.
+ *
+ * BENCH_PEER_EVENTS (default 20,000), BENCH_PEER_REQUESTS (2,000 sequential) and
+ * BENCH_PEER_CONCURRENT (20,000 at concurrency 64) set the counts; BENCH_PEER_ROWS picks rows by
+ * a part of their name (comma-separated).
+ */
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ROWS, type PeerBroker, type Row } from './peer-rows.js';
+
+const root = resolve(fileURLToPath(import.meta.url), '../../..');
+const peerScript = join(root, 'dist-bench/bench/peer.js');
+const runs = Number(process.env['BENCH_RUNS'] ?? 3);
+const EVENTS = Number(process.env['BENCH_PEER_EVENTS'] ?? 20_000);
+const REQUESTS = Number(process.env['BENCH_PEER_REQUESTS'] ?? 2_000);
+const CONCURRENT = Number(process.env['BENCH_PEER_CONCURRENT'] ?? 20_000);
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+const progress = (line: string) => process.stderr.write(line + '\n');
+
+/** Seconds of CPU (user + system) a process has used so far, from /proc/PID/stat. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime
+  } catch {
+    return 0;
+  }
+}
+
+interface Broker {
+  readonly url: string;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+function script(name: string, verb: string, dir: string): string {
+  return execFileSync('bash', [join(root, 'scripts', name), verb, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function startBroker(kind: PeerBroker): Promise<Broker> {
+  const dir = mkdtempSync(join(tmpdir(), `nestjs-activemq-peer-${kind}-`));
+  const scripted = (name: string, pidOf: () => number): Broker => {
+    script(name, 'start', dir);
+    return { url: script(name, 'url', dir), pid: pidOf(), stop: async () => void script(name, 'clean', dir) };
+  };
+  switch (kind) {
+    case 'none':
+      return { url: `tcp://127.0.0.1:${await freePort()}`, pid: undefined, stop: async () => rmSync(dir, { recursive: true, force: true }) };
+    case 'nats':
+      return scripted('nats.sh', () => Number(script('nats.sh', 'pid', dir)));
+    case 'rabbitmq':
+      return scripted('rabbitmq.sh', () => Number(script('rabbitmq.sh', 'pid', dir)));
+    case 'activemq':
+      return scripted('activemq.sh', () => Number(/^PID=(\d+)/m.exec(readFileSync(join(dir, 'broker.env'), 'utf8'))![1]));
+    case 'embedded': {
+      const child = spawn(
+        process.execPath,
+        [join(root, 'dist-bench/lib/bin.js'), 'broker', '--port', '0', '--data', dir, '--user', 'app:app-secret', '--stats', '0', '--memory-limit', '2048'],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      const banner = await new Promise<string>((resolveBanner, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) resolveBanner(out);
+        });
+        child.once('exit', (code) => reject(new Error(`the embedded broker exited with ${code}`)));
+      });
+      const port = Number(/listening on stomp:\/\/127\.0\.0\.1:(\d+)/.exec(banner)![1]);
+      return {
+        url: `stomp://app:app-secret@127.0.0.1:${port}`,
+        pid: child.pid,
+        stop: async () => {
+          const exited = new Promise((r) => child.once('exit', r));
+          child.kill('SIGTERM');
+          await exited;
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    }
+  }
+}
+
+/** A peer process and its IPC messages, awaited one at a time by what they contain. */
+class Peer {
+  private readonly inbox: Array<Record<string, unknown>> = [];
+  private waiter: { test: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void } | undefined;
+  private constructor(readonly child: ChildProcess) {
+    child.on('message', (m: Record<string, unknown>) => {
+      if (this.waiter?.test(m)) {
+        const w = this.waiter;
+        this.waiter = undefined;
+        w.resolve(m);
+      } else this.inbox.push(m);
+    });
+  }
+
+  static async start(side: 'server' | 'client', row: Row, url: string): Promise<Peer> {
+    const child = fork(peerScript, [side, row.name, url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const peer = new Peer(child);
+    await peer.next((m) => m['ready'] === true);
+    return peer;
+  }
+
+  next(test: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+    const found = this.inbox.findIndex(test);
+    if (found >= 0) return Promise.resolve(this.inbox.splice(found, 1)[0]!);
+    const exited = new Promise<never>((_, reject) => this.child.once('exit', (code) => reject(new Error(`a peer process exited with ${code}`))));
+    return Promise.race([new Promise<Record<string, unknown>>((resolveNext) => (this.waiter = { test, resolve: resolveNext })), exited]);
+  }
+
+  send(message: object): void {
+    this.child.send(message);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.send({ stop: true });
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** One run of a row: its figures and the CPU seconds of client, server and broker per scenario. */
+interface RowRun {
+  readonly eventsEndToEnd: number;
+  readonly eventsConfirmed: number;
+  readonly requestP50Ms: number;
+  readonly requestsConcurrent: number;
+  readonly eventCpu: readonly [number, number, number];
+  readonly requestCpu: readonly [number, number, number];
+}
+
+async function runRow(row: Row, broker: Broker): Promise<RowRun> {
+  const server = await Peer.start('server', row, broker.url);
+  const client = await Peer.start('client', row, broker.url);
+  const cpu = () => [cpuSeconds(client.child.pid), cpuSeconds(server.child.pid), cpuSeconds(broker.pid)] as const;
+  const minus = (a: readonly number[], b: readonly number[]) => [a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!] as const;
+  try {
+    // A warm-up in the fresh processes, unmeasured: 1,000 events and 500 requests.
+    server.send({ expect: 1000 });
+    await server.next((m) => m['expecting'] === 1000);
+    client.send({ scenario: 'events', count: 1000 });
+    await client.next((m) => m['started'] !== undefined);
+    await server.next((m) => m['handled'] === 1000);
+    client.send({ scenario: 'requests-concurrent', count: 500, concurrency: 64 });
+    await client.next((m) => m['seconds'] !== undefined);
+    server.send({ expect: EVENTS });
+    await server.next((m) => m['expecting'] === EVENTS);
+    const beforeEvents = cpu();
+    client.send({ scenario: 'events', count: EVENTS });
+    const sent = await client.next((m) => m['started'] !== undefined);
+    const handled = await server.next((m) => m['handled'] === EVENTS);
+    const eventCpu = minus(cpu(), beforeEvents);
+    const started = sent['started'] as number;
+    server.send({ expect: Infinity });
+    await server.next((m) => m['expecting'] !== undefined);
+    client.send({ scenario: 'requests-sequential', count: REQUESTS });
+    const sequential = await client.next((m) => m['p50Ms'] !== undefined);
+    const beforeRequests = cpu();
+    client.send({ scenario: 'requests-concurrent', count: CONCURRENT, concurrency: 64 });
+    const concurrent = await client.next((m) => m['seconds'] !== undefined);
+    const requestCpu = minus(cpu(), beforeRequests);
+    return {
+      eventsEndToEnd: EVENTS / (((handled['at'] as number) - started) / 1000),
+      eventsConfirmed: EVENTS / (((sent['confirmedAt'] as number) - started) / 1000),
+      requestP50Ms: sequential['p50Ms'] as number,
+      requestsConcurrent: CONCURRENT / (concurrent['seconds'] as number),
+      eventCpu,
+      requestCpu,
+    };
+  } finally {
+    await client.stop();
+    await server.stop();
+  }
+}
+
+/** Median with min–max over the runs. */
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+const spread = (values: number[]): Spread => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return { median: sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+};
+
+export interface PeerFigure {
+  readonly row: string;
+  readonly eventsEndToEnd: Spread;
+  readonly eventsConfirmed: Spread;
+  readonly requestP50Ms: Spread;
+  readonly requestsConcurrent: Spread;
+  /** Median CPU seconds of client, server and broker for the events, then for the concurrent requests. */
+  readonly eventCpu: readonly number[];
+  readonly requestCpu: readonly number[];
+}
+
+/** Every row (or those BENCH_PEER_ROWS names), each broker started once for its rows. */
+export async function measurePeers(): Promise<PeerFigure[]> {
+  const wanted = process.env['BENCH_PEER_ROWS']?.split(',').map((s) => s.trim().toLowerCase());
+  const rows = ROWS.filter((r) => !wanted || wanted.some((w) => r.name.toLowerCase().includes(w)));
+  const figures: PeerFigure[] = [];
+  for (const kind of [...new Set(rows.map((r) => r.broker))]) {
+    const broker = await startBroker(kind);
+    try {
+      for (const row of rows.filter((r) => r.broker === kind)) {
+        const results: RowRun[] = [];
+        for (let r = 0; r < runs; r++) {
+          const result = await runRow(row, broker);
+          results.push(result);
+          progress(
+            `peers ${row.name} run ${r + 1}/${runs}: events ${Math.round(result.eventsEndToEnd)}/s end-to-end, ${Math.round(result.eventsConfirmed)}/s confirmed; request p50 ${result.requestP50Ms.toFixed(3)} ms; ${Math.round(result.requestsConcurrent)} req/s at c=64`,
+          );
+        }
+        const cpuMedian = (pick: (r: RowRun) => readonly number[]) => [0, 1, 2].map((i) => spread(results.map((r) => pick(r)[i]!)).median);
+        figures.push({
+          row: row.name,
+          eventsEndToEnd: spread(results.map((r) => r.eventsEndToEnd)),
+          eventsConfirmed: spread(results.map((r) => r.eventsConfirmed)),
+          requestP50Ms: spread(results.map((r) => r.requestP50Ms)),
+          requestsConcurrent: spread(results.map((r) => r.requestsConcurrent)),
+          eventCpu: cpuMedian((r) => r.eventCpu),
+          requestCpu: cpuMedian((r) => r.requestCpu),
+        });
+      }
+    } finally {
+      await broker.stop();
+    }
+  }
+  return figures;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const cell = (s: Spread, format: (n: number) => string) => `${format(s.median)} (${format(s.min)}–${format(s.max)})`;
+
+/** The peer table and the ratios the performance targets are written in. */
+export function peersReport(figures: readonly PeerFigure[]): string {
+  const lines = [
+    `### Peers: ${fmt(EVENTS)} events of 200 B JSON (each emit awaited), ${fmt(REQUESTS)} sequential requests, ${fmt(CONCURRENT)} requests at concurrency 64`,
+    '',
+    'Client, Nest server and broker each in a process of its own; median (min–max) of the runs; CPU seconds per process (client / server / broker).',
+    '',
+    '| transport | events end-to-end /s | events confirmed /s | request c=1 p50 ms | requests /s at c=64 | CPU, events | CPU, requests |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...figures.map(
+      (f) =>
+        `| ${f.row} | ${cell(f.eventsEndToEnd, fmt)} | ${cell(f.eventsConfirmed, fmt)} | ${cell(f.requestP50Ms, (n) => n.toFixed(3))} | ${cell(f.requestsConcurrent, fmt)} | ${f.eventCpu.map((c) => c.toFixed(2)).join(' / ')} | ${f.requestCpu.map((c) => c.toFixed(2)).join(' / ')} |`,
+    ),
+  ];
+  const find = (part: string) => figures.find((f) => f.row.includes(part));
+  const ratio = (label: string, ours: number | undefined, theirs: number | undefined, target: number, lowerIsBetter = false) => {
+    if (ours === undefined || theirs === undefined) return `- ${label}: not measured`;
+    const value = lowerIsBetter ? theirs / ours : ours / theirs;
+    return `- ${label}: ${value.toFixed(2)}× (target ≥ ${target}×): ${value >= target ? 'met' : 'not met'}`;
+  };
+  const rmqConfirms = find('publisher confirms, noAck');
+  const rmqManual = find('manual ack');
+  const window = find('ActiveMQ Classic, durable, window');
+  const embeddedWindow = find('embedded broker, durable, window');
+  lines.push(
+    '',
+    '#### Against Nest RMQ',
+    '',
+    ratio('confirmed durable events (window, until all confirmed) vs Nest RMQ confirmed persistent emit', window?.eventsConfirmed.median, rmqConfirms?.eventsConfirmed.median, 1.0),
+    ratio('durable events end-to-end (acked after the handler) vs Nest RMQ manual ack', window?.eventsEndToEnd.median, rmqManual?.eventsEndToEnd.median, 1.0),
+    ratio('embedded broker: durable events end-to-end vs Nest RMQ noAck', embeddedWindow?.eventsEndToEnd.median, rmqConfirms?.eventsEndToEnd.median, 1.0),
+    ratio('requests at c=64 vs Nest RMQ (ActiveMQ Classic, blocking row)', find('durable, blocking')?.requestsConcurrent.median, rmqConfirms?.requestsConcurrent.median, 1.0),
+    ratio('requests at c=64 vs Nest RMQ (embedded broker)', embeddedWindow?.requestsConcurrent.median, rmqConfirms?.requestsConcurrent.median, 1.5),
+    ratio('request c=1 p50 vs Nest RMQ (lower is better; ratio RMQ / ours)', find('durable, blocking')?.requestP50Ms.median, rmqConfirms?.requestP50Ms.median, 1.0, true),
+  );
+  return lines.join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const figures = await measurePeers();
+  console.log(peersReport(figures));
+}
