@@ -76,8 +76,8 @@ case "$cmd" in
     node_env
     "$bin/rabbitmqctl" -n "$NODENAME" stop >/dev/null 2>&1 || stop_pid "$PID"
     wait_exit "$PID" 30 || kill_pid "$PID"
-    # The node's own port mapper (epmd) on its private port.
-    pkill -f "epmd.*-port $EPMD_PORT" 2>/dev/null || true
+    # The node's own port mapper (epmd), on its private port (ERL_EPMD_PORT, set by node_env).
+    /usr/lib/erlang/bin/epmd -kill >/dev/null 2>&1 || true
     ;;
   url)
     read_env
