@@ -9,13 +9,14 @@
  * BENCH_PEER_CONCURRENT (20,000 at concurrency 64) set the counts; BENCH_PEER_ROWS picks rows by
  * a part of their name (comma-separated).
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROWS, type PeerBroker, type Row } from './peer-rows.js';
+import { startEmbeddedProcess } from './embedded-process.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const peerScript = join(root, 'dist-bench/bench/peer.js');
@@ -72,32 +73,9 @@ async function startBroker(kind: PeerBroker): Promise<Broker> {
     case 'activemq':
       return scripted('activemq.sh', () => Number(/^PID=(\d+)/m.exec(readFileSync(join(dir, 'broker.env'), 'utf8'))![1]));
     case 'embedded': {
-      const child = spawn(
-        process.execPath,
-        [join(root, 'dist-bench/lib/bin.js'), 'broker', '--port', '0', '--data', dir, '--user', 'app:app-secret', '--stats', '0', '--memory-limit', '2048'],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      const banner = await new Promise<string>((resolveBanner, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.includes('\n')) resolveBanner(out);
-        });
-        child.once('exit', (code) => reject(new Error(`the embedded broker exited with ${code}`)));
-      });
-      const port = Number(/listening on stomp:\/\/127\.0\.0\.1:(\d+)/.exec(banner)![1]);
-      return {
-        url: `stomp://app:app-secret@127.0.0.1:${port}`,
-        pid: child.pid,
-        stop: async () => {
-          const exited = new Promise((r) => child.once('exit', r));
-          child.kill('SIGTERM');
-          await exited;
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
+      rmSync(dir, { recursive: true, force: true });
+      const embedded = await startEmbeddedProcess('app', 'app-secret');
+      return { url: `stomp://app:app-secret@127.0.0.1:${embedded.port}`, pid: embedded.pid, stop: () => embedded.stop() };
     }
   }
 }

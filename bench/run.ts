@@ -14,7 +14,7 @@
  * input (`{ transactional: true }`, `ctx.emit()`, ACK and COMMIT); the two alternate run by run.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ import { RawStomp, rawSend } from './raw-stomp.js';
 import { quantile, rawRequestReply, timeRequests, transportRequestReply } from './request-reply.js';
 import { drain, freshQueue, scenarios, type BenchTarget, type Scenario } from './scenarios.js';
 import { measurePeers, peersReport } from './peers.js';
+import { startEmbeddedProcess } from './embedded-process.js';
 import { transform, TRANSFORM_CONCURRENCY, TRANSFORM_SIZE, type TransformVariant } from './transform.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -78,38 +79,12 @@ function startBroker(): { target: BenchTarget; stop: () => void } {
   };
 }
 
-/**
- * The embedded broker as users run it standalone (`nestjs-activemq broker --data DIR`), in a
- * process of its own, its journal in the same temp directory as ActiveMQ's KahaDB. It keeps every
- * message in memory (ActiveMQ pages them to disk), so a run that leaves 80 MB of messages before
- * they are drained needs a memory limit above its default 64 MiB: 2 GiB here.
- */
+/** The standalone embedded broker beside ActiveMQ, as a bench target. */
 async function startEmbedded(user: string, password: string, log4j: string): Promise<{ target: BenchTarget; stop: () => Promise<void> }> {
-  const data = mkdtempSync(join(tmpdir(), 'nestjs-activemq-bench-journal-'));
-  const child = spawn(
-    process.execPath,
-    [join(root, 'dist-bench/lib/bin.js'), 'broker', '--port', '0', '--data', data, '--user', `${user}:${password}`, '--stats', '0', '--memory-limit', '2048'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const banner = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('\n')) resolve(out);
-    });
-    child.once('exit', (code) => reject(new Error(`the embedded broker exited with ${code}`)));
-  });
-  const port = Number(/listening on stomp:\/\/127\.0\.0\.1:(\d+)/.exec(banner)![1]);
+  const broker = await startEmbeddedProcess(user, password);
   return {
-    target: { stompUrl: `stomp://${user}:${password}@127.0.0.1:${port}`, stompPort: port, openwireUrl: '', user, password, log4j },
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(data, { recursive: true, force: true });
-    },
+    target: { stompUrl: `stomp://${user}:${password}@127.0.0.1:${broker.port}`, stompPort: broker.port, openwireUrl: '', user, password, log4j },
+    stop: () => broker.stop(),
   };
 }
 
