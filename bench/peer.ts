@@ -75,6 +75,8 @@ interface ScenarioMessage {
   readonly scenario: 'events' | 'requests-sequential' | 'requests-concurrent';
   readonly count: number;
   readonly concurrency?: number;
+  /** events: emits awaited at once (1: each awaited before the next, as users write it). */
+  readonly inFlight?: number;
 }
 
 async function client(row: Row, url: string): Promise<void> {
@@ -97,8 +99,19 @@ async function run(proxy: ClientProxy, message: ScenarioMessage): Promise<Record
   const { count } = message;
   if (message.scenario === 'events') {
     const started = now();
-    // What users write: each emit awaited, in a loop.
-    for (let i = 0; i < count; i++) await lastValueFrom(proxy.emit(EVENTS, payload(i)), { defaultValue: undefined });
+    const inFlight = message.inFlight ?? 1;
+    if (inFlight === 1) {
+      // What users write: each emit awaited, in a loop.
+      for (let i = 0; i < count; i++) await lastValueFrom(proxy.emit(EVENTS, payload(i)), { defaultValue: undefined });
+    } else {
+      // Pipelined: up to `inFlight` emits awaited at once, so a transport whose emit waits for the
+      // broker's confirmation (Nest RMQ) is not held to one round trip per event.
+      let next = 0;
+      const lane = async () => {
+        while (next < count) await lastValueFrom(proxy.emit(EVENTS, payload(next++)), { defaultValue: undefined });
+      };
+      await Promise.all(Array.from({ length: inFlight }, lane));
+    }
     if (proxy instanceof ClientActiveMQ) await proxy.flush(); // windowed sends: until every one is confirmed
     return { started, confirmedAt: now() };
   }
