@@ -362,6 +362,13 @@ const BASELINES: Record<string, { raw: string; java: string }> = {
     java: 'Java producer (OpenWire), jms.useAsyncSend=true',
   },
   'ClientActiveMQ, acknowledged async, receipt per message': { raw: 'raw STOMP, receipt per message, pipelined', java: 'Java producer (OpenWire), jms.useAsyncSend=true' },
+  // The targets of the user-written scenario: acknowledged durable against Java's unconfirmed async
+  // send, non-durable against a bare socket.
+  'user-written: @DurableSend({ block: false }) provider method, object payload, window 1 MiB, every message confirmed': {
+    raw: 'raw STOMP, unconfirmed',
+    java: 'Java producer (OpenWire), jms.useAsyncSend=true',
+  },
+  'user-written: @NonDurableSend() provider method, object payload': { raw: 'raw STOMP, unconfirmed', java: 'Java producer (OpenWire), jms.useAsyncSend=true' },
   'ClientActiveMQ, transactions of 100': { raw: 'raw STOMP, transactions of 100, COMMIT receipt', java: 'Java producer (OpenWire), jms.useAsyncSend=true' },
 };
 

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { ClientActiveMQ } from '../lib/client/client-activemq.js';
 import { StompConnection } from '../lib/connection/stomp-connection.js';
 import { RawStomp, rawSend } from './raw-stomp.js';
+import { DurableSend, NonDurableSend } from '../lib/decorators/send-decorators.js';
 
 const run = promisify(execFile);
 
@@ -73,6 +74,33 @@ async function seconds(fn: () => Promise<void>): Promise<number> {
 }
 
 const emitted = (client: ClientActiveMQ, pattern: string, data: unknown) => lastValueFrom(client.emit(pattern, data), { defaultValue: undefined });
+
+/** An order as users send one: an object whose JSON is `size` bytes. */
+export function order(i: number, size: number): { id: number; customer: string; lines: Array<{ sku: string; qty: number }>; note: string } {
+  const base = { id: i, customer: 'c-1042', lines: [{ sku: 'A-17', qty: 2 }], note: '' };
+  return { ...base, note: 'x'.repeat(Math.max(0, size - JSON.stringify(base).length)) };
+}
+
+/**
+ * The scenario users write: a provider whose methods carry the send decorators and emit an object,
+ * each call awaited by its caller (`await lastValueFrom(client.emit(...))` inside).
+ */
+class OrdersPublisher {
+  constructor(
+    private readonly client: ClientActiveMQ,
+    private readonly destination: string,
+  ) {}
+
+  @DurableSend({ block: false })
+  async placed(data: object): Promise<void> {
+    await lastValueFrom(this.client.emit(this.destination, data), { defaultValue: undefined });
+  }
+
+  @NonDurableSend()
+  async viewed(data: object): Promise<void> {
+    await lastValueFrom(this.client.emit(this.destination, data), { defaultValue: undefined });
+  }
+}
 
 async function withRaw(target: BenchTarget, fn: (raw: RawStomp) => Promise<void>): Promise<number> {
   const raw = await RawStomp.connect(target.stompPort, target.user, target.password);
@@ -249,6 +277,32 @@ export function scenarios(persistent: boolean): Scenario[] {
           { durable: persistent, confirmationStrategy: 'receipt' },
         ),
     },
+    persistent
+      ? {
+          name: 'user-written: @DurableSend({ block: false }) provider method, object payload, window 1 MiB, every message confirmed',
+          group: 'transport',
+          persistent,
+          count: fast,
+          run: (t, dest, size, n) =>
+            withClient(t, '?confirmationWindowSize=1048576', async (client) => {
+              const publisher = new OrdersPublisher(client, dest);
+              for (let i = 0; i < n; i++) await publisher.placed(order(i, size));
+              await client.flush();
+            }),
+        }
+      : {
+          name: 'user-written: @NonDurableSend() provider method, object payload',
+          group: 'transport',
+          persistent,
+          count: fast,
+          extra: 1,
+          run: (t, dest, size, n) =>
+            withClient(t, '', async (client) => {
+              const publisher = new OrdersPublisher(client, dest);
+              for (let i = 0; i < n; i++) await publisher.viewed(order(i, size));
+              await client.unwrap<StompConnection>().send(`/queue/${dest}`, {}, 'fence', { receipt: true });
+            }),
+        },
     {
       name: 'ClientActiveMQ, transactions of 100',
       group: 'transport',
