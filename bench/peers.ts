@@ -7,7 +7,8 @@
  *
  * BENCH_PEER_EVENTS (default 20,000), BENCH_PEER_REQUESTS (2,000 sequential) and
  * BENCH_PEER_CONCURRENT (20,000 at concurrency 64) set the counts; BENCH_PEER_ROWS picks rows by
- * a part of their name (comma-separated).
+ * a part of their name (comma-separated); BENCH_PEER_PROFILE=DIR writes V8 CPU profiles of the client
+ * and server processes into DIR.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -97,7 +98,10 @@ class Peer {
   }
 
   static async start(side: 'server' | 'client', row: Row, url: string): Promise<Peer> {
-    const child = fork(peerScript, [side, row.name, url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // BENCH_PEER_PROFILE=DIR: V8 CPU profiles of every client and server process, written into DIR.
+    const profile = process.env['BENCH_PEER_PROFILE'];
+    const execArgv = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${side}-${row.name.replace(/[^a-z0-9]+/gi, '-')}-${Date.now()}.cpuprofile`] : [];
+    const child = fork(peerScript, [side, row.name, url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
     const peer = new Peer(child);
     await peer.next((m) => m['ready'] === true);
     return peer;
