@@ -75,8 +75,23 @@ async function seconds(fn: () => Promise<void>): Promise<number> {
 
 const emitted = (client: ClientActiveMQ, pattern: string, data: unknown) => lastValueFrom(client.emit(pattern, data), { defaultValue: undefined });
 
+/** Runs `sends` on a windowed client, then flushes, and fails unless all `n` were confirmed. */
+async function everyConfirmed(client: ClientActiveMQ, n: number, sends: () => Promise<void>): Promise<void> {
+  let confirmed = 0;
+  const subscription = client.acknowledgements().subscribe((o) => {
+    if (o.status === 'confirmed') confirmed++;
+  });
+  try {
+    await sends();
+    await client.flush();
+  } finally {
+    subscription.unsubscribe();
+  }
+  if (confirmed !== n) throw new Error(`${confirmed} of ${n} confirmed`);
+}
+
 /** An order as users send one: an object whose JSON is `size` bytes. */
-export function order(i: number, size: number): { id: number; customer: string; lines: Array<{ sku: string; qty: number }>; note: string } {
+function order(i: number, size: number): { id: number; customer: string; lines: Array<{ sku: string; qty: number }>; note: string } {
   const base = { id: i, customer: 'c-1042', lines: [{ sku: 'A-17', qty: 2 }], note: '' };
   return { ...base, note: 'x'.repeat(Math.max(0, size - JSON.stringify(base).length)) };
 }
@@ -93,12 +108,12 @@ class OrdersPublisher {
 
   @DurableSend({ block: false })
   async placed(data: object): Promise<void> {
-    await lastValueFrom(this.client.emit(this.destination, data), { defaultValue: undefined });
+    await emitted(this.client, this.destination, data);
   }
 
   @NonDurableSend()
   async viewed(data: object): Promise<void> {
-    await lastValueFrom(this.client.emit(this.destination, data), { defaultValue: undefined });
+    await emitted(this.client, this.destination, data);
   }
 }
 
@@ -248,14 +263,9 @@ export function scenarios(persistent: boolean): Scenario[] {
           '?jms.useAsyncSend=true&confirmationWindowSize=1048576',
           async (client) => {
             const body = Buffer.alloc(size, 'x');
-            let confirmed = 0;
-            const subscription = client.acknowledgements().subscribe((o) => {
-              if (o.status === 'confirmed') confirmed++;
+            await everyConfirmed(client, n, async () => {
+              for (let i = 0; i < n; i++) await emitted(client, dest, body);
             });
-            for (let i = 0; i < n; i++) await emitted(client, dest, body);
-            await client.flush();
-            subscription.unsubscribe();
-            if (confirmed !== n) throw new Error(`${confirmed} of ${n} confirmed`);
           },
           { durable: persistent },
         ),
@@ -286,8 +296,9 @@ export function scenarios(persistent: boolean): Scenario[] {
           run: (t, dest, size, n) =>
             withClient(t, '?confirmationWindowSize=1048576', async (client) => {
               const publisher = new OrdersPublisher(client, dest);
-              for (let i = 0; i < n; i++) await publisher.placed(order(i, size));
-              await client.flush();
+              await everyConfirmed(client, n, async () => {
+                for (let i = 0; i < n; i++) await publisher.placed(order(i, size));
+              });
             }),
         }
       : {
