@@ -1,7 +1,7 @@
 import { Transport } from '@nestjs/microservices';
 
 /** Which broker a row needs; the runner starts each one (scripts/*.sh, or the embedded broker's command). */
-export type PeerBroker = 'none' | 'nats' | 'rabbitmq' | 'activemq' | 'embedded';
+export type PeerBroker = 'none' | 'nats' | 'rabbitmq' | 'activemq' | 'activemq6' | 'artemis' | 'embedded';
 
 /** One transport setting of the peer benchmark: how its Nest server and client are made. */
 export interface Row {
@@ -38,6 +38,15 @@ export const ROWS: readonly Row[] = [
   { name: 'this transport, ActiveMQ Classic, durable, blocking', broker: 'activemq', kind: 'activemq' },
   { name: 'this transport, ActiveMQ Classic, durable, window 1 MiB', broker: 'activemq', kind: 'activemq', clientQuery: '?jms.useAsyncSend=true&confirmationWindowSize=1048576' },
   { name: 'this transport, ActiveMQ Classic, non-durable', broker: 'activemq', kind: 'activemq', clientSettings: { durable: false } },
+  { name: 'this transport, ActiveMQ Classic 6, durable, blocking', broker: 'activemq6', kind: 'activemq' },
+  {
+    name: 'this transport, ActiveMQ Classic 6, durable, window 1 MiB',
+    broker: 'activemq6',
+    kind: 'activemq',
+    clientQuery: '?jms.useAsyncSend=true&confirmationWindowSize=1048576',
+  },
+  { name: 'this transport, Artemis, durable, blocking', broker: 'artemis', kind: 'activemq' },
+  { name: 'this transport, Artemis, durable, window 1 MiB', broker: 'artemis', kind: 'activemq', clientQuery: '?confirmationWindowSize=1048576&blockOnDurableSend=false' },
   { name: 'this transport, embedded broker, durable, window 1 MiB', broker: 'embedded', kind: 'activemq', clientQuery: '?jms.useAsyncSend=true&confirmationWindowSize=1048576' },
   { name: 'this transport, embedded broker, non-durable', broker: 'embedded', kind: 'activemq', clientSettings: { durable: false } },
 ];

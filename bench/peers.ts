@@ -45,11 +45,20 @@ function cpuSeconds(pid: number | undefined): number {
 interface Broker {
   readonly url: string;
   readonly pid: number | undefined;
+  /** The scripts' broker directory (its broker.env), for the brokers they start. */
+  readonly dir?: string;
   stop(): Promise<void>;
 }
 
-function script(name: string, verb: string, dir: string): string {
-  return execFileSync('bash', [join(root, 'scripts', name), verb, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+function script(name: string, verb: string, dir: string, env: Record<string, string> = {}): string {
+  return execFileSync('bash', [join(root, 'scripts', name), verb, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } }).trim();
+}
+
+/** A KEY=value of a broker's DIR/broker.env, as the scripts write it. */
+function brokerEnv(dir: string, key: string): string {
+  const found = new RegExp(`^${key}=(.*)$`, 'm').exec(readFileSync(join(dir, 'broker.env'), 'utf8'));
+  if (!found) throw new Error(`${key} is not in ${dir}/broker.env`);
+  return found[1]!;
 }
 
 async function freePort(): Promise<number> {
@@ -62,9 +71,9 @@ async function freePort(): Promise<number> {
 
 async function startBroker(kind: PeerBroker): Promise<Broker> {
   const dir = mkdtempSync(join(tmpdir(), `nestjs-activemq-peer-${kind}-`));
-  const scripted = (name: string, pidOf: () => number): Broker => {
-    script(name, 'start', dir);
-    return { url: script(name, 'url', dir), pid: pidOf(), stop: async () => void script(name, 'clean', dir) };
+  const scripted = (name: string, pidOf: () => number, env: Record<string, string> = {}): Broker => {
+    script(name, 'start', dir, env);
+    return { url: script(name, 'url', dir), pid: pidOf(), dir, stop: async () => void script(name, 'clean', dir) };
   };
   switch (kind) {
     case 'none':
@@ -74,7 +83,11 @@ async function startBroker(kind: PeerBroker): Promise<Broker> {
     case 'rabbitmq':
       return scripted('rabbitmq.sh', () => Number(script('rabbitmq.sh', 'pid', dir)));
     case 'activemq':
-      return scripted('activemq.sh', () => Number(/^PID=(\d+)/m.exec(readFileSync(join(dir, 'broker.env'), 'utf8'))![1]));
+      return scripted('activemq.sh', () => Number(brokerEnv(dir, 'PID')));
+    case 'activemq6':
+      return scripted('activemq.sh', () => Number(brokerEnv(dir, 'PID')), { ACTIVEMQ_VERSION: '6' });
+    case 'artemis':
+      return scripted('artemis.sh', () => Number(brokerEnv(dir, 'PID')));
     case 'embedded': {
       rmSync(dir, { recursive: true, force: true });
       const embedded = await startEmbeddedProcess('app', 'app-secret');
@@ -217,11 +230,80 @@ export interface PeerFigure {
   readonly requestCpu: readonly number[];
 }
 
+/**
+ * Artemis' own ceiling on this machine: its `artemis perf client` (Java, CORE protocol, producer and
+ * consumer in one JVM, 200-byte persistent messages) against the same broker, with one send in
+ * flight (`--max-pending 1`, as an awaited emit) and with as many as the pipelined scenario.
+ * Its figures are the per-second rates the tool reports, median over the seconds after its warm-up.
+ */
+export interface ArtemisCeiling {
+  readonly maxPending: number;
+  /** Sends completed (confirmed by the broker) per second. */
+  readonly completed: Spread;
+  /** Messages received by its consumer per second. */
+  readonly received: Spread;
+}
+
+const PERF_WARMUP_SECONDS = 5;
+const PERF_SECONDS = 15;
+
+function artemisPerf(dir: string, maxPending: number): { completed: number; received: number } {
+  const report = join(dir, `perf-${maxPending}-${Date.now()}.json`);
+  const user = brokerEnv(dir, 'ARTEMIS_USER');
+  const password = brokerEnv(dir, 'ARTEMIS_PASSWORD');
+  execFileSync(
+    join(dir, 'instance/bin/artemis'),
+    [
+      'perf',
+      'client',
+      `--url=tcp://127.0.0.1:${brokerEnv(dir, 'CORE_PORT')}`,
+      `--user=${user}`,
+      `--password=${password}`,
+      '--persistent',
+      '--message-size=200',
+      `--max-pending=${maxPending}`,
+      `--warmup=${PERF_WARMUP_SECONDS}`,
+      `--duration=${PERF_SECONDS}`,
+      `--json=${report}`,
+      `queue://bench.perf.${maxPending}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const samples = JSON.parse(readFileSync(report, 'utf8')) as Array<{ sampleType: string; warmup?: boolean; completed?: number; received?: number }>;
+  // The measured seconds, without the last one (cut short when the duration ends).
+  const measured = samples.filter((x) => x.sampleType === 'interval' && x.warmup === false).slice(0, -1);
+  if (measured.length === 0) throw new Error(`artemis perf client reported no measured interval (${report})`);
+  return { completed: spread(measured.map((x) => x.completed ?? 0)).median, received: spread(measured.map((x) => x.received ?? 0)).median };
+}
+
+async function measureArtemisCeiling(broker: Broker): Promise<ArtemisCeiling[]> {
+  const ceilings: ArtemisCeiling[] = [];
+  for (const maxPending of [1, PIPELINED]) {
+    const results: Array<{ completed: number; received: number }> = [];
+    for (let r = 0; r < runs; r++) {
+      const result = artemisPerf(broker.dir!, maxPending);
+      results.push(result);
+      progress(
+        `peers artemis perf client, max-pending ${maxPending}, run ${r + 1}/${runs}: ${Math.round(result.completed)} completed/s, ${Math.round(result.received)} received/s`,
+      );
+    }
+    ceilings.push({ maxPending, completed: spread(results.map((r) => r.completed)), received: spread(results.map((r) => r.received)) });
+  }
+  return ceilings;
+}
+
+/** What the peer section measured: this transport and the peers, row by row, and Artemis' own ceiling. */
+export interface PeerResults {
+  readonly rows: PeerFigure[];
+  readonly artemisCeiling: ArtemisCeiling[];
+}
+
 /** Every row (or those BENCH_PEER_ROWS names), each broker started once for its rows. */
-export async function measurePeers(): Promise<PeerFigure[]> {
+export async function measurePeers(): Promise<PeerResults> {
   const wanted = process.env['BENCH_PEER_ROWS']?.split(',').map((s) => s.trim().toLowerCase());
   const rows = ROWS.filter((r) => !wanted || wanted.some((w) => r.name.toLowerCase().includes(w)));
   const figures: PeerFigure[] = [];
+  let artemisCeiling: ArtemisCeiling[] = [];
   for (const kind of [...new Set(rows.map((r) => r.broker))]) {
     const broker = await startBroker(kind);
     try {
@@ -247,18 +329,20 @@ export async function measurePeers(): Promise<PeerFigure[]> {
           requestCpu: cpuMedian((r) => r.requestCpu),
         });
       }
+      if (kind === 'artemis') artemisCeiling = await measureArtemisCeiling(broker);
     } finally {
       await broker.stop();
     }
   }
-  return figures;
+  return { rows: figures, artemisCeiling };
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const cell = (s: Spread, format: (n: number) => string) => `${format(s.median)} (${format(s.min)}–${format(s.max)})`;
 
 /** The peer table and the ratios the performance targets are written in. */
-export function peersReport(figures: readonly PeerFigure[]): string {
+export function peersReport(results: PeerResults): string {
+  const figures = results.rows;
   const lines = [
     `### Peers: ${fmt(EVENTS)} events of 200 B JSON (each emit awaited), ${fmt(REQUESTS)} sequential requests, ${fmt(CONCURRENT)} requests at concurrency 64`,
     '',
@@ -273,6 +357,16 @@ export function peersReport(figures: readonly PeerFigure[]): string {
         `| ${f.row} | ${cell(f.eventsEndToEnd, fmt)} | ${cell(f.eventsConfirmed, fmt)} | ${cell(f.pipelinedEndToEnd, fmt)} | ${cell(f.pipelinedConfirmed, fmt)} | ${cell(f.requestP50Ms, (n) => n.toFixed(3))} | ${cell(f.requestsConcurrent, fmt)} | ${f.eventCpu.map((c) => c.toFixed(2)).join(' / ')} | ${f.requestCpu.map((c) => c.toFixed(2)).join(' / ')} |`,
     ),
   ];
+  if (results.artemisCeiling.length > 0) {
+    lines.push(
+      '',
+      "Artemis' own ceiling on the same broker: `artemis perf client` (Java, CORE protocol, producer and consumer in one JVM, 200-byte persistent messages), per-second rates after its warm-up:",
+      '',
+      '| sends in flight | completed (confirmed) /s | received /s |',
+      '|---:|---:|---:|',
+      ...results.artemisCeiling.map((c) => `| ${c.maxPending} | ${cell(c.completed, fmt)} | ${cell(c.received, fmt)} |`),
+    );
+  }
   const find = (part: string) => figures.find((f) => f.row.includes(part));
   const ratio = (label: string, ours: number | undefined, theirs: number | undefined, target: number, lowerIsBetter = false) => {
     if (ours === undefined || theirs === undefined) return `- ${label}: not measured`;
@@ -281,30 +375,49 @@ export function peersReport(figures: readonly PeerFigure[]): string {
   };
   const rmqConfirms = find('publisher confirms, noAck');
   const rmqManual = find('manual ack');
-  const window = find('ActiveMQ Classic, durable, window');
   const embeddedWindow = find('embedded broker, durable, window');
+  lines.push('', '#### Against Nest RMQ', '');
+  // Each ratio against Nest RMQ at its best: pipelined, since its emit waits for the confirmation.
+  for (const broker of ['ActiveMQ Classic', 'ActiveMQ Classic 6', 'Artemis']) {
+    const window = find(`${broker}, durable, window`);
+    const blocking = find(`${broker}, durable, blocking`);
+    if (!window && !blocking) continue;
+    lines.push(
+      `${broker}:`,
+      '',
+      ratio(
+        'confirmed durable events (window, each emit awaited, until all confirmed) vs Nest RMQ confirmed persistent emit, pipelined',
+        window?.eventsConfirmed.median,
+        rmqConfirms?.pipelinedConfirmed.median,
+        1.0,
+      ),
+      ratio('durable events end-to-end (acked after the handler) vs Nest RMQ manual ack, pipelined', window?.eventsEndToEnd.median, rmqManual?.pipelinedEndToEnd.median, 1.0),
+      ratio('the same, each emit awaited on both sides: confirmed durable events vs Nest RMQ', window?.eventsConfirmed.median, rmqConfirms?.eventsConfirmed.median, 1.0),
+      ratio('requests at c=64 vs Nest RMQ (blocking row)', blocking?.requestsConcurrent.median, rmqConfirms?.requestsConcurrent.median, 1.0),
+      ratio('request c=1 p50 vs Nest RMQ (lower is better; ratio RMQ / ours)', blocking?.requestP50Ms.median, rmqConfirms?.requestP50Ms.median, 1.0, true),
+      '',
+    );
+  }
   lines.push(
+    'Embedded broker:',
     '',
-    '#### Against Nest RMQ',
-    '',
-    // Each ratio against Nest RMQ at its best: pipelined, since its emit waits for the confirmation.
-    ratio(
-      'confirmed durable events (window, each emit awaited, until all confirmed) vs Nest RMQ confirmed persistent emit, pipelined',
-      window?.eventsConfirmed.median,
-      rmqConfirms?.pipelinedConfirmed.median,
-      1.0,
-    ),
-    ratio('durable events end-to-end (acked after the handler) vs Nest RMQ manual ack, pipelined', window?.eventsEndToEnd.median, rmqManual?.pipelinedEndToEnd.median, 1.0),
-    ratio('embedded broker: durable events end-to-end vs Nest RMQ noAck, pipelined', embeddedWindow?.eventsEndToEnd.median, rmqConfirms?.pipelinedEndToEnd.median, 1.0),
-    ratio('the same, each emit awaited on both sides: confirmed durable events vs Nest RMQ', window?.eventsConfirmed.median, rmqConfirms?.eventsConfirmed.median, 1.0),
-    ratio('requests at c=64 vs Nest RMQ (ActiveMQ Classic, blocking row)', find('durable, blocking')?.requestsConcurrent.median, rmqConfirms?.requestsConcurrent.median, 1.0),
-    ratio('requests at c=64 vs Nest RMQ (embedded broker)', embeddedWindow?.requestsConcurrent.median, rmqConfirms?.requestsConcurrent.median, 1.5),
-    ratio('request c=1 p50 vs Nest RMQ (lower is better; ratio RMQ / ours)', find('durable, blocking')?.requestP50Ms.median, rmqConfirms?.requestP50Ms.median, 1.0, true),
+    ratio('durable events end-to-end vs Nest RMQ noAck, pipelined', embeddedWindow?.eventsEndToEnd.median, rmqConfirms?.pipelinedEndToEnd.median, 1.0),
+    ratio('requests at c=64 vs Nest RMQ', embeddedWindow?.requestsConcurrent.median, rmqConfirms?.requestsConcurrent.median, 1.5),
   );
+  const artemisWindow = find('Artemis, durable, window');
+  const ceiling = results.artemisCeiling.find((c) => c.maxPending === PIPELINED);
+  if (artemisWindow && ceiling) {
+    lines.push(
+      '',
+      "Against Artemis' own `perf client` (its ceiling on this machine; a ratio, no target):",
+      '',
+      `- confirmed durable events, each emit awaited (window) vs perf client, ${PIPELINED} sends in flight: ${(artemisWindow.eventsConfirmed.median / ceiling.completed.median).toFixed(2)}×`,
+      `- durable events end-to-end (window) vs perf client received, ${PIPELINED} sends in flight: ${(artemisWindow.eventsEndToEnd.median / ceiling.received.median).toFixed(2)}×`,
+    );
+  }
   return lines.join('\n');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const figures = await measurePeers();
-  console.log(peersReport(figures));
+  console.log(peersReport(await measurePeers()));
 }

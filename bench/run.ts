@@ -618,9 +618,9 @@ async function main(): Promise<void> {
       transform: transformFigures,
     };
     // Nest's own transports on their brokers beside this one, each broker started for its rows.
-    const peers = sections.has('peers') ? await measurePeers() : [];
+    const peers = sections.has('peers') ? await measurePeers() : undefined;
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-    const peerTable = peers.length > 0 ? `\n\n${peersReport(peers)}` : '';
+    const peerTable = peers && peers.rows.length > 0 ? `\n\n${peersReport(peers)}` : '';
     const table = `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, ActiveMQ 5.17 (Debian) with KahaDB on ${tmpdir()}; each figure is the median of ${runs} runs after a warm-up.\n${report(results)}${peerTable}`;
     console.log(table);
     mkdirSync(join(root, 'bench/results'), { recursive: true });

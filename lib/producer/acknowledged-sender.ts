@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { StompConnection } from '../connection/stomp-connection.js';
 import { StompBrokerError } from '../stomp/errors.js';
@@ -58,6 +58,13 @@ export function windowBytes(message: OutgoingMessage): number {
 /** Sends in the acknowledgement window (SendMode.AsyncAcknowledged). */
 export class AcknowledgedSender {
   private batch: Batch | undefined;
+  /**
+   * Window transactions are named `ack-<random>-<n>`: STOMP 1.2 needs a transaction's name unique on
+   * its connection only, and every SEND of a group carries it, so it is kept short (ActiveMQ Classic
+   * reads each header byte one at a time, see {@link MessageIds}).
+   */
+  private readonly batchPrefix = `ack-${randomBytes(6).toString('base64url')}-`;
+  private batches = 0;
   /** Sends not yet confirmed or failed, in send order. */
   private readonly unconfirmed = new Map<number, Unconfirmed>();
   /** The connection of the last `resend`: where a send that finds its own connection dead goes. */
@@ -218,7 +225,7 @@ export class AcknowledgedSender {
 
   private openBatch(connection: StompConnection): Batch {
     if (this.batch && !this.batch.closed && this.batch.connection === connection) return this.batch;
-    const batch: Batch = { connection, transaction: `ack-${randomUUID()}`, entries: [], closed: false };
+    const batch: Batch = { connection, transaction: `${this.batchPrefix}${++this.batches}`, entries: [], closed: false };
     this.batch = batch;
     void connection.begin(batch.transaction).catch(() => undefined); // a failure shows at COMMIT
     // Committed when the event loop turns: whatever is written in this turn shares one fsync, and a
