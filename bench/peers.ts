@@ -7,7 +7,7 @@
  *
  * BENCH_PEER_EVENTS (default 20,000), BENCH_PEER_REQUESTS (2,000 sequential) and
  * BENCH_PEER_CONCURRENT (20,000 at concurrency 64) set the counts; BENCH_PEER_ROWS picks rows by
- * a part of their name (comma-separated); BENCH_PEER_PROFILE=DIR writes V8 CPU profiles of the client
+ * a part of their name (several separated by |, since names hold commas); BENCH_PEER_PROFILE=DIR writes V8 CPU profiles of the client
  * and server processes into DIR.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
@@ -300,7 +300,7 @@ export interface PeerResults {
 
 /** Every row (or those BENCH_PEER_ROWS names), each broker started once for its rows. */
 export async function measurePeers(): Promise<PeerResults> {
-  const wanted = process.env['BENCH_PEER_ROWS']?.split(',').map((s) => s.trim().toLowerCase());
+  const wanted = process.env['BENCH_PEER_ROWS']?.split('|').map((s) => s.trim().toLowerCase());
   const rows = ROWS.filter((r) => !wanted || wanted.some((w) => r.name.toLowerCase().includes(w)));
   const figures: PeerFigure[] = [];
   let artemisCeiling: ArtemisCeiling[] = [];

@@ -98,6 +98,7 @@ create_instance() {
       -e "s|@MAX_REDELIVERIES@|$redeliveries|" \
       -e "s|@MAX_DELIVERY_ATTEMPTS@|$((redeliveries + 1))|" \
       -e "s|@SSL_ACCEPTOR@|$ssl_acceptor|" \
+      -e "s|@JOURNAL_BUFFER_TIMEOUT@|${ARTEMIS_JOURNAL_BUFFER_TIMEOUT:-100000}|g" \
       "$here/artemis/broker.xml.in" > "$dir/instance/etc/broker.xml"
   if [ "$security" = false ]; then user="" password=""; fi
   cat > "$dir/broker.env" <<ENV
