@@ -22,7 +22,7 @@ const lower = {
   client: ['selector', 'producer', 'record-builders', 'observability', 'events', 'wire', 'config', 'connection', 'stomp', 'errors', 'internal', 'broker'],
   server: ['selector', 'producer', 'observability', 'events', 'wire', 'config', 'connection', 'stomp', 'errors', 'internal', 'broker'],
   decorators: ['producer', 'errors', 'internal'],
-  module: ['client', 'config', 'errors', 'internal'],
+  module: ['client', 'server', 'config', 'errors', 'internal'],
   health: ['client', 'server', 'events', 'errors', 'internal'],
   broker: ['selector', 'stomp', 'errors', 'internal'],
 };

@@ -1,7 +1,8 @@
 // jest runs in ESM mode (NODE_OPTIONS=--experimental-vm-modules): NestJS 12 is ESM-only and
 // loads on Node 20 only that way; NestJS 11 loads the same way.
 const base = {
-  testEnvironment: 'node',
+  // Node's environment, quiet when a test passes and complete when it fails (see the file).
+  testEnvironment: '<rootDir>/test/support/quiet-environment.cjs',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
@@ -38,7 +39,7 @@ export default {
       ...base,
       displayName: 'embedded',
       testMatch: [
-        '<rootDir>/test/integration/transport/{request-reply,consumer,consumer-features,transactional-handlers,module,options}.spec.ts',
+        '<rootDir>/test/integration/transport/{request-reply,consumer,consumer-features,transactional-handlers,module,options,provider-handlers}.spec.ts',
         '<rootDir>/test/integration/producer/{send-modes,transactions}.spec.ts',
         '<rootDir>/test/e2e/sample-app.e2e.spec.ts',
         '<rootDir>/test/integration/reliability/{client-failure-paths,hybrid-outage}.spec.ts',

@@ -28,6 +28,7 @@ export { MESSAGE_ID_HEADER } from './wire/headers.js';
 
 // The Nest module, health and metrics.
 export { MessagingModule, InjectMessagingClient, getMessagingClientToken, type MessagingModuleOptions, type MessagingModuleAsyncOptions } from './module/messaging.module.js';
+export { ActiveMQHandlers } from './module/provider-handlers.js';
 export { ActiveMQHealthIndicator, type ActiveMQHealthOptions, type ActiveMQHealthResult } from './health/activemq.health.js';
 export type { ActiveMQClientMetrics, ActiveMQHandlerTransactionMetrics, ActiveMQServerMetrics } from './observability/metrics.js';
 

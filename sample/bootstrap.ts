@@ -10,6 +10,12 @@ export async function startSampleApp(uri: string, port: number, logger?: LoggerS
   app.connectMicroservice({ strategy: new ServerActiveMQ({ uri }) });
   app.enableShutdownHooks();
   await app.startAllMicroservices();
-  await app.listen(port, '127.0.0.1');
+  try {
+    await app.listen(port, '127.0.0.1');
+  } catch (error) {
+    // A taken port: nothing is left running (the microservice, the embedded broker), so that the process can end.
+    await app.close();
+    throw error;
+  }
   return app;
 }

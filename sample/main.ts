@@ -9,9 +9,21 @@ import { startSampleApp } from './bootstrap.js';
  */
 async function main(): Promise<void> {
   const uri = process.env['ACTIVEMQ_URL'] || 'vm://localhost';
-  const port = Number(process.env['PORT'] ?? 3000);
   const logger = new Logger('Sample');
-  const app = await startSampleApp(uri, port);
+  const portText = process.env['PORT'] || '3000';
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port <= 65535)) {
+    logger.error(`PORT '${portText}' is not a port number: give 0-65535 (0 picks a free one), e.g. PORT=3001 npm run sample`);
+    process.exitCode = 2;
+    return;
+  }
+  const app = await startSampleApp(uri, port).catch((error: unknown) => {
+    if ((error as { code?: unknown }).code !== 'EADDRINUSE') throw error;
+    logger.error(`port ${port} on 127.0.0.1 is in use by another program: run the sample on another one, e.g. PORT=${port === 3000 ? 3001 : 0} npm run sample`);
+    process.exitCode = 1;
+    return undefined;
+  });
+  if (!app) return;
   const url = await app.getUrl();
   logger.log(`HTTP on ${url}, broker ${uri.startsWith('vm://') ? `${uri} (embedded, in this process)` : redactCredentials(uri)}`);
 

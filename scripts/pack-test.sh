@@ -8,7 +8,9 @@
 # compiled by its own `tsc` (which checks the package's .d.ts from that entry point), and runs with
 # `node`: it asserts which file Node resolved for 'nestjs-activemq' (dist/cjs resp. dist/esm), sends
 # 'pack.sum' [1,2,3] through MessagingModule's ClientActiveMQ to a ServerActiveMQ handler and prints
-# `sum=6 via cjs|esm`. The installed `nestjs-activemq` bin is run once too (usage, exit 2).
+# `sum=6 via cjs|esm`. The installed `nestjs-activemq` bin is run too: no arguments (usage, exit 2),
+# `--help` and `broker --help` (usage on stdout, exit 0). The tarball is packed from a tree without
+# dist/, so that the package's prepack script must build it.
 #
 #   bash scripts/pack-test.sh            starts a broker with scripts/activemq.sh (removed at exit)
 #   ACTIVEMQ_URL=stomp://... bash scripts/pack-test.sh   uses that broker instead
@@ -37,7 +39,8 @@ started=$SECONDS
 
 # --- the tarball -------------------------------------------------------------------------------
 log "node $(node --version), npm $(npm --version 2>/dev/null)"
-npm run build
+# From a checkout without dist/, as a fresh clone is: the package's prepack script builds it.
+rm -rf dist
 npm pack --pack-destination "$work" --loglevel=warn >/dev/null
 tarballs=("$work"/nestjs-activemq-*.tgz)
 [ -f "${tarballs[0]}" ] || { log "npm pack made no tarball in $work" >&2; exit 1; }
@@ -46,7 +49,7 @@ tar -tzf "$tarball" > "$work/tarball.txt"
 log "packed $(basename "$tarball") ($(wc -l < "$work/tarball.txt") files, $(du -k "$tarball" | cut -f1) KiB)"
 missing=()
 for file in dist/esm/index.js dist/esm/index.d.ts dist/esm/package.json dist/cjs/index.js dist/cjs/index.d.ts \
-            dist/cjs/package.json dist/esm/bin.js package.json README.md; do
+            dist/cjs/package.json dist/esm/bin.js package.json README.md LICENSE CHANGELOG.md; do
   grep -qxF "package/$file" "$work/tarball.txt" || missing+=("$file")
 done
 if [ ${#missing[@]} -gt 0 ]; then log "the tarball lacks: ${missing[*]}" >&2; exit 1; fi
@@ -104,13 +107,23 @@ run_app() {
     esm) grep -qE "^import .* from ['\"]nestjs-activemq['\"]" dist/main.js || fail "dist/main.js does not import from 'nestjs-activemq'" ;;
   esac
 
-  # The bin: no arguments prints the usage and exits 2.
+  # The bin: no arguments prints the usage on stderr and exits 2; --help and broker --help print it
+  # on stdout and exit 0.
   step "nestjs-activemq bin"
   local bin_rc=0
   ./node_modules/.bin/nestjs-activemq > "$app/bin.txt" 2>&1 || bin_rc=$?
   if [ "$bin_rc" != 2 ] || ! grep -q '^usage: nestjs-activemq broker' "$app/bin.txt"; then
     cat "$app/bin.txt"; fail "the nestjs-activemq bin exited $bin_rc without its usage"
   fi
+  local help
+  for help in --help "broker --help"; do
+    bin_rc=0
+    # shellcheck disable=SC2086 # "broker --help" is two arguments
+    ./node_modules/.bin/nestjs-activemq $help > "$app/help.txt" 2> "$app/help.err" || bin_rc=$?
+    if [ "$bin_rc" != 0 ] || ! grep -q '^usage: nestjs-activemq broker' "$app/help.txt" || [ -s "$app/help.err" ]; then
+      cat "$app/help.txt" "$app/help.err"; fail "nestjs-activemq $help exited $bin_rc (want 0, the usage on stdout, nothing on stderr)"
+    fi
+  done
 
   # The request/reply.
   step "node dist/main.js"
@@ -125,7 +138,26 @@ run_app() {
   grep -qx "sum=6 via $flavour" <<<"$out" || fail "no 'sum=6 via $flavour' line"
   local resolved
   resolved=$(sed -n 's|^resolved nestjs-activemq -> .*/node_modules/nestjs-activemq/||p' <<<"$out")
-  echo "PASS $name: sum=6 via $flavour; node resolved $resolved; tsc types ${joined}; @nestjs/core $core, typescript $ts; $((SECONDS - t0))s" > "$work/$name.summary"
+
+  # examples/ (the README's quick start and every example in docs/), compiled by the app's own tsc
+  # with its own module system; then the quick start runs as the README shows it, on the embedded
+  # broker, and again with its one URI changed to the ActiveMQ above.
+  step "examples: tsc"
+  mkdir -p "$app/ex"
+  cp -R "$root/examples/." "$app/ex/src"
+  echo '{ "extends": "../tsconfig.json", "compilerOptions": { "rootDir": "src", "outDir": "dist" }, "include": ["src"] }' > "$app/ex/tsconfig.json"
+  ./node_modules/.bin/tsc -p ex/tsconfig.json || fail "the examples do not compile in $name"
+  [ -f ex/dist/quick-start/main.js ] || fail "tsc emitted no ex/dist/quick-start/main.js"
+  step "examples: the quick start on the embedded broker"
+  node "$root/test/pack/run-quick-start.mjs" ex/dist/quick-start/main.js > "$app/quick-start.txt" 2>&1 || { cat "$app/quick-start.txt"; fail "the quick start failed on the embedded broker"; }
+  tail -n 1 "$app/quick-start.txt"
+  step "examples: the quick start on ActiveMQ"
+  grep -q "^export const BROKER_URI = 'vm://localhost';$" ex/src/quick-start/broker.ts || fail "broker.ts has no BROKER_URI line to change"
+  sed -i "s|^export const BROKER_URI = 'vm://localhost';$|export const BROKER_URI = '$url';|" ex/src/quick-start/broker.ts
+  ./node_modules/.bin/tsc -p ex/tsconfig.json || fail "the examples do not compile with the ActiveMQ URI"
+  node "$root/test/pack/run-quick-start.mjs" ex/dist/quick-start/main.js > "$app/quick-start-activemq.txt" 2>&1 || { cat "$app/quick-start-activemq.txt"; fail "the quick start failed on ActiveMQ"; }
+  tail -n 1 "$app/quick-start-activemq.txt"
+  echo "PASS $name: sum=6 via $flavour; quick start on the embedded broker and ActiveMQ; node resolved $resolved; tsc types ${joined}; @nestjs/core $core, typescript $ts; $((SECONDS - t0))s" > "$work/$name.summary"
 }
 
 passed=0 failed=0
@@ -144,9 +176,11 @@ run() {
 }
 
 run nest11-cjs cjs "dist/cjs/index.d.ts (tsconfig.node16.json)" \
-  @nestjs/common@11 @nestjs/core@11 @nestjs/microservices@11 reflect-metadata rxjs typescript@5 @types/node@20
+  @nestjs/common@11 @nestjs/core@11 @nestjs/microservices@11 @nestjs/platform-express@11 @nestjs/terminus@11 @opentelemetry/api \
+  reflect-metadata rxjs typescript@5 @types/node@20
 run nest12-esm esm "dist/esm/index.d.ts (tsconfig.json)" \
-  @nestjs/common@12 @nestjs/core@12 @nestjs/microservices@12 reflect-metadata rxjs typescript @types/node@20
+  @nestjs/common@12 @nestjs/core@12 @nestjs/microservices@12 @nestjs/platform-express@12 @nestjs/terminus@12 @opentelemetry/api \
+  reflect-metadata rxjs typescript @types/node@20
 
 echo
 for line in "${summaries[@]}"; do log "$line"; done

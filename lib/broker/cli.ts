@@ -14,6 +14,21 @@ const USAGE = `usage: nestjs-activemq broker [--port 61613] [--host 127.0.0.1] [
   --memory-limit  MiB of messages held in memory before producers are slowed (default 64)
   --stats  seconds between stats lines (default 10; 0 for none)`;
 
+/** The usage text `--help` prints. */
+export function brokerUsage(): string {
+  return USAGE;
+}
+
+/**
+ * Whether the command line asks for the usage: `--help` / `-h` / `help` alone, or `--help` / `-h`
+ * after `broker`.
+ * Asked for, the usage is the answer (stdout, exit 0), not an error.
+ */
+export function wantsHelp(argv: readonly string[]): boolean {
+  const isFlag = (arg: string | undefined) => arg === '--help' || arg === '-h';
+  return (argv.length === 1 && (isFlag(argv[0]) || argv[0] === 'help')) || (argv[0] === 'broker' && argv.slice(1).some(isFlag));
+}
+
 /** Reads the command line; throws with the usage on anything it does not understand. */
 export function parseBrokerArgs(argv: readonly string[]): {
   port: number;
@@ -68,12 +83,17 @@ export function parseBrokerArgs(argv: readonly string[]): {
 }
 
 /**
- * Runs the command line: starts the broker, prints its banner and its stats lines until
+ * Runs the command line: `--help` prints the usage on stdout (exit 0); a command line it cannot
+ * read prints the error and the usage on stderr (exit 2); otherwise it starts the broker, prints its banner and its stats lines until
  * SIGINT/SIGTERM. A broker that cannot start (its data directory, its port) is one line on
  * stderr and exit code 1; what journal recovery reports goes to stderr too, so that the banner
  * stays the first line on stdout.
  */
 export async function runBrokerCli(argv: readonly string[]): Promise<void> {
+  if (wantsHelp(argv)) {
+    console.log(USAGE);
+    return;
+  }
   let args: ReturnType<typeof parseBrokerArgs>;
   try {
     args = parseBrokerArgs(argv);

@@ -2,6 +2,7 @@ import { Inject, Module, type DynamicModule, type FactoryProvider, type Injectio
 import { ClientActiveMQ, type ActiveMQClientOptions } from '../client/client-activemq.js';
 import { InvalidUriError } from '../config/errors.js';
 import { unsetUriProblem } from '../config/resolve-settings.js';
+import { ProviderHandlersBinder } from './provider-handlers.js';
 
 /** `MessagingModule.forRoot()` options: a client's options, a name for a second connection, and scope. */
 export interface MessagingModuleOptions extends ActiveMQClientOptions {
@@ -95,7 +96,8 @@ export class MessagingModule {
     return {
       module: MessagingModule,
       global: isGlobal ?? true,
-      providers: [clientProvider, closer],
+      // Binds the handlers of providers marked @ActiveMQHandlers() to the app's servers.
+      providers: [clientProvider, closer, ProviderHandlersBinder],
       exports: [token],
     };
   }

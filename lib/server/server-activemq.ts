@@ -180,6 +180,16 @@ interface Delivery {
 }
 
 /**
+ * Where a server's handlers on providers come from (`@ActiveMQHandlers()`, bound by
+ * `MessagingModule`): one per app, told apart by `key`.
+ *
+ * @internal
+ */
+export interface ProviderHandlerSource {
+  readonly key: object;
+}
+
+/**
  * A Nest microservice strategy for ActiveMQ: one subscription per `@MessagePattern` /
  * `@EventPattern`, handlers run at most `concurrency` at a time per subscription, and each
  * message is acknowledged after its handler completes (or rejected when it fails).
@@ -198,6 +208,9 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   private readonly counters = { received: 0, redelivered: 0, acknowledged: 0, rejected: 0, handlerFailures: 0 };
   /** Transactional handlers' transactions. */
   private readonly transactions = new TransactionCounters();
+  /** Binders of provider handlers, one per app (see `addProviderHandlerSource`), and those already run. */
+  private readonly providerHandlerSources = new Map<object, (server: this) => number>();
+  private readonly providerHandlersBound = new Set<object>();
   /** Turns what a transactional handler sends (`ctx.emit()`) into a body; the reply serializer. */
   private readonly emitSerializer: ActiveMQSerializer;
   private currentStatus: ActiveMQStatus = ActiveMQStatus.DISCONNECTED;
@@ -334,7 +347,28 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
     }
   }
 
+  /**
+   * Takes a way to bind an app's provider handlers (`@ActiveMQHandlers()`); called by
+   * `MessagingModule` for each server of its app. They are bound when the server starts, before
+   * its consumers are made.
+   *
+   * @internal
+   */
+  addProviderHandlerSource(source: ProviderHandlerSource, bind: (server: this) => number): void {
+    if (!this.providerHandlerSources.has(source.key)) this.providerHandlerSources.set(source.key, bind);
+  }
+
+  private bindProviderHandlers(): void {
+    for (const [key, bind] of this.providerHandlerSources) {
+      if (this.providerHandlersBound.has(key)) continue;
+      this.providerHandlersBound.add(key);
+      const providers = bind(this);
+      if (providers > 0) this.logger.debug?.(`handlers of ${providers} provider${providers === 1 ? '' : 's'} marked @ActiveMQHandlers() bound`);
+    }
+  }
+
   private async start(): Promise<void> {
+    this.bindProviderHandlers();
     this.createConsumers();
     this.tracing = await loadTracing(this.options.tracing);
     // close() during the start is what was asked for, not a failure of listen().

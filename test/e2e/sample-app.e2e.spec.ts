@@ -55,4 +55,33 @@ describe('`npm run sample` with nothing but Node', () => {
     expect(output).toMatch(/broker vm:\/\/localhost \(embedded, in this process\)/);
     expect(output).toMatch(/demo order answered 201/);
   }, 150_000);
+
+  it('a taken PORT or one that is not a port is one clear line and a non-zero exit, not a stack trace', async () => {
+    const { execFile } = await import('node:child_process');
+    const { createServer } = await import('node:net');
+    // The sample as scripts/sample.sh compiled it in the test above.
+    const run = (port: string) =>
+      new Promise<{ code: number; output: string }>((resolve) => {
+        execFile(
+          'node',
+          ['dist-sample/sample/main.js'],
+          { env: { ...process.env, ACTIVEMQ_URL: '', SAMPLE_EXIT_AFTER_DEMO: '1', PORT: port }, timeout: 60_000 },
+          (error, stdout, stderr) => resolve({ code: typeof error?.code === 'number' ? error.code : 0, output: stdout + stderr }),
+        );
+      });
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const taken = String((busy.address() as { port: number }).port);
+    try {
+      const inUse = await run(taken);
+      expect(inUse.code).toBe(1);
+      expect(inUse.output).toContain(`port ${taken} on 127.0.0.1 is in use by another program: run the sample on another one, e.g. PORT=0 npm run sample`);
+      expect(inUse.output).not.toMatch(/^\s+at /m);
+    } finally {
+      busy.close();
+    }
+    const notAPort = await run('http');
+    expect(notAPort.code).toBe(2);
+    expect(notAPort.output).toContain("PORT 'http' is not a port number: give 0-65535 (0 picks a free one), e.g. PORT=3001 npm run sample");
+  }, 120_000);
 });

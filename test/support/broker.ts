@@ -14,6 +14,11 @@ export function brokerKind(): 'activemq' | 'activemq6' | 'artemis' {
   return kind === 'activemq6' || kind === 'artemis' ? kind : 'activemq';
 }
 
+/** Whether this test file runs against the embedded broker (the "embedded" jest project). */
+export function isEmbeddedBroker(): boolean {
+  return process.env['NESTJS_ACTIVEMQ_EMBEDDED'] === '1';
+}
+
 /** The script that starts brokers of this project's kind, and the environment it wants. */
 function scriptOf(): { script: string; env: Record<string, string> } {
   const kind = brokerKind();

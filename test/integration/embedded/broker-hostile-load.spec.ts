@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RawStomp } from '../../support/raw-stomp.js';
+import { report as reportFigure } from '../../support/report.js';
 
 /**
  * The issue-13 resource test: the standalone embedded broker (built from lib/, in its own process,
@@ -135,9 +136,9 @@ describe('the standalone embedded broker under hostile sockets', () => {
       const sorted = [...roundTrips].sort((a, b) => a - b);
       const p50 = sorted[Math.floor(sorted.length / 2)]!;
       const max = sorted[sorted.length - 1]!;
-      process.stdout.write(
+      reportFigure(
         `hostile load: ${20 * SCALE} pre-CONNECT floods, ${50 * SCALE} slowloris, 4 stalled consumers on ${MEMORY_LIMIT_MIB / 2} MiB; ` +
-          `healthy round trip p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms; broker RSS idle ${idleRss.toFixed(0)} MiB, peak ${peakRss.toFixed(0)} MiB\n`,
+          `healthy round trip p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms; broker RSS idle ${idleRss.toFixed(0)} MiB, peak ${peakRss.toFixed(0)} MiB`,
       );
       expect(max).toBeLessThan(ROUND_TRIP_BOUND_MS);
       expect(peakRss).toBeLessThan(idleRss + MEMORY_LIMIT_MIB + RSS_MARGIN_MIB);

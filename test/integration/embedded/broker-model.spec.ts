@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { EmbeddedBroker, type EmbeddedBrokerOptions } from '../../../lib/broker/embedded-broker.js';
 import { Journal } from '../../../lib/broker/store/journal.js';
 import { RawStomp, type RawFrame } from '../../support/raw-stomp.js';
+import { report as reportFigure } from '../../support/report.js';
 
 /**
  * Issue 13: a stateful property of the embedded broker. fast-check runs random sequences of
@@ -649,7 +650,7 @@ describe('embedded broker against a model (fast-check commands)', () => {
     const kinds = ['Subscribe', 'Unsubscribe', 'Send', 'Settle', 'Begin', 'End', 'Drop', 'CrashRestart', 'topic ACK in a transaction', 'NACK to the DLQ'];
     const total = [...steps].filter(([kind]) => /^[A-Z]/.test(kind)).reduce((sum, [, n]) => sum + n, 0);
     if (process.env['BROKER_MODEL_RUNS'])
-      console.log(`broker model: ${RUNS} runs, ${total} steps, ${JSON.stringify(Object.fromEntries(steps))}, crash-restarts ${JSON.stringify(crashFigures)}`);
+      reportFigure(`broker model: ${RUNS} runs, ${total} steps, ${JSON.stringify(Object.fromEntries(steps))}, crash-restarts ${JSON.stringify(crashFigures)}`);
     // Nothing the broker logged (a damaged or torn journal, an undeliverable message).
     expect([...steps.keys()].filter((kind) => kind.startsWith('log: '))).toEqual([]);
     expect(crashFigures).toMatchObject({ lost: 0, cameBack: 0 });

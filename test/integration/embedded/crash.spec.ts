@@ -9,6 +9,7 @@ import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import { watchConfirmations } from '../../support/confirmations.js';
 import { drainIds } from '../../support/drain.js';
 import { transformUnderCrashes } from '../../support/transform-chaos.js';
+import { report as reportFigure } from '../../support/report.js';
 
 /**
  * The standalone embedded broker (`nestjs-activemq broker --data DIR`, the package's command,
@@ -84,7 +85,7 @@ describe('embedded broker under kill -9 (acknowledged async, 5,000 durable messa
     const received = await drainIds(url(), queue, confirmed);
     const unique = new Set(received);
     const lost = [...confirmed].filter((id) => !unique.has(id));
-    console.log(
+    reportFigure(
       `embedded crash: sent ${total}, confirmed ${confirmed.size}, crashes ${crashes}, received ${received.length}, lost ${lost.length}, duplicates ${received.length - unique.size}`,
     );
     expect(crashes).toBe(10);
@@ -107,7 +108,7 @@ describe('embedded broker: consume-transform-produce under kill -9 (10,000 input
       crashes: 5,
       queue: `embedded-transform.${process.pid}`,
     });
-    console.log(`embedded consume-transform-produce under kill -9: ${JSON.stringify({ ...report, broken: report.broken.length })}`);
+    reportFigure(`embedded consume-transform-produce under kill -9: ${JSON.stringify({ ...report, broken: report.broken.length })}`);
     expect(report.crashes).toBe(5);
     expect(report.broken).toEqual([]);
     expect(report.duplicates).toBe(0);

@@ -7,6 +7,7 @@ import { ClientActiveMQ, type ActiveMQClientOptions } from '../../../lib/client/
 import type { ActiveMQContext } from '../../../lib/server/activemq.context.js';
 import { ArtemisPair, type PairMember } from '../../support/artemis-pair.js';
 import { deferred, startService, type RunningService } from '../../support/nest.js';
+import { report as reportFigure } from '../../support/report.js';
 
 // Apache ActiveMQ Artemis only (the jest project `artemis`): a primary/backup pair with
 // shared-nothing replication ("High Availability and Failover" in the Artemis documentation),
@@ -170,7 +171,7 @@ async function streamThroughFailover(
     await sink.when(() => [...confirmed].every((id) => sink.has(id)) && sink.has(afterId));
     const lost = [...confirmed].filter((id) => !sink.has(id));
 
-    console.log(
+    reportFigure(
       `artemis-replication: kill -9 ${killed} after ${sentAtKill} sends, active now ${survivor}; messages ${TOTAL + 1}, confirmed ${confirmed.size}, failed ${failures.length}, ` +
         `received ${sink.unique}, lost ${lost.length}, duplicates ${sink.duplicates}, redeliveries ${sink.redeliveries} (flagged redelivered ${sink.flagged}), ` +
         `client resumed ${resumeMs?.toFixed(0)} ms after its loss, server resubscribed ${serverBackMs.toFixed(0)} ms after the kill`,

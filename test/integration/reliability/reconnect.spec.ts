@@ -11,6 +11,7 @@ import { connect } from '../../support/connect.js';
 import { watchConfirmations } from '../../support/confirmations.js';
 import { drainIds } from '../../support/drain.js';
 import { deferred, startService } from '../../support/nest.js';
+import { report as reportFigure } from '../../support/report.js';
 
 /** These tests crash their broker, so they have one of their own. */
 let broker: TestBroker;
@@ -124,7 +125,7 @@ describe('zero loss under broker crashes (acknowledged async, 10,000 durable mes
     const lost = [...confirmed].filter((id) => !unique.has(id));
     const duplicates = received.length - unique.size;
     const unconfirmedDelivered = [...unique].filter((id) => !confirmed.has(id)).length;
-    console.log(
+    reportFigure(
       `zero-loss: sent ${total}, confirmed ${confirmed.size}, failed ${failed.length}, crashes ${crashes}, received ${received.length}, lost ${lost.length}, duplicates ${duplicates}, unconfirmed but delivered ${unconfirmedDelivered}`,
     );
     expect(crashes).toBe(3);

@@ -7,6 +7,7 @@ import { TestBroker, brokerKind } from '../../support/broker.js';
 import { startService } from '../../support/nest.js';
 import { rejectionOf } from '../../support/thrown.js';
 import { transformUnderCrashes } from '../../support/transform-chaos.js';
+import { report as reportFigure } from '../../support/report.js';
 
 /** These tests crash their broker, so they have one of their own. */
 let broker: TestBroker;
@@ -41,7 +42,7 @@ if (brokerKind() === 'artemis') {
         crashes: 3,
         queue: `${P}.inputs`,
       });
-      console.log(`consume-transform-produce under kill -9 (${brokerKind()}): ${JSON.stringify({ ...report, broken: report.broken.length })}`);
+      reportFigure(`consume-transform-produce under kill -9 (${brokerKind()}): ${JSON.stringify({ ...report, broken: report.broken.length })}`);
       expect(report.crashes).toBe(3);
       expect(report.broken).toEqual([]);
       expect(report.duplicates).toBe(0);

@@ -8,7 +8,8 @@ import { ActiveMQRecordBuilder } from '../../../lib/record-builders/activemq.rec
 import { ActiveMQRequestTimeoutError } from '../../../lib/errors/client-errors.js';
 import { ActiveMQContext } from '../../../lib/server/activemq.context.js';
 import { ServerActiveMQ } from '../../../lib/server/server-activemq.js';
-import { sharedBrokerUrl } from '../../support/broker.js';
+import { brokerKind, deadLetterQueue, isEmbeddedBroker, sharedBrokerUrl } from '../../support/broker.js';
+import { connect } from '../../support/connect.js';
 import { deferred, newClient, RecordingLogger, startService } from '../../support/nest.js';
 
 const P = `opt.${process.pid}.${Date.now().toString(36)}`;
@@ -82,6 +83,46 @@ describe('time to live and expiry', () => {
     expect(await firstValueFrom(fresh.send(`${P}.late`, 'fresh'))).toBe('done fresh');
     expect(handled).toEqual(['fresh']);
     await Promise.all([client.close(), fresh.close(), service.close()]);
+  });
+
+  it('an expired request ends where the broker puts expired messages: ActiveMQ.DLQ on the Classic test brokers, ExpiryQueue on Artemis, nowhere on the embedded broker', async () => {
+    const probe = `expiry-${process.pid}-${Date.now().toString(36)}`;
+    const kind = isEmbeddedBroker() ? 'embedded' : brokerKind();
+    // Classic's test broker: sharedDeadLetterStrategy processExpired + processNonPersistent (scripts/activemq/activemq.xml.in);
+    // Artemis' test broker: expiry-address ExpiryQueue (scripts/artemis/broker.xml.in).
+    const whereTo = kind === 'embedded' ? undefined : kind === 'artemis' ? '/queue/ExpiryQueue' : deadLetterQueue();
+    const watcher = whereTo === undefined ? undefined : await connect();
+    const arrived = deferred<Record<string, string>>();
+    if (whereTo !== undefined) await watcher!.subscribe(whereTo, (m) => m.headers['probe'] === probe && arrived.resolve({ ...m.headers }));
+    const client = newClient({ requestTimeout: 300 });
+    const stale: unknown = await firstValueFrom(client.send(`${P}.expiring`, new ActiveMQRecordBuilder('stale').setHeaders({ probe }).build())).catch((e: unknown) => e);
+    expect(stale).toBeInstanceOf(ActiveMQRequestTimeoutError);
+    const handled: string[] = [];
+    @Controller()
+    class Late {
+      @MessagePattern<string>(`${P}.expiring`)
+      handle(@Payload() data: string): string {
+        handled.push(data);
+        return `done ${data}`;
+      }
+    }
+    // A consumer makes the broker look at the queue: Classic expires a message as it would dispatch it.
+    const service = await startService([Late], { concurrency: 1 });
+    const fresh = newClient();
+    try {
+      expect(await firstValueFrom(fresh.send(`${P}.expiring`, 'fresh'))).toBe('done fresh');
+      expect(handled).toEqual(['fresh']);
+      if (whereTo !== undefined) {
+        const headers = await arrived.promise;
+        expect(headers['probe']).toBe(probe);
+      } else {
+        // The embedded broker drops an expired message: its DLQ has no copy of it.
+        const dead = await fresh.browse('ActiveMQ.DLQ');
+        expect(dead.filter((m) => m.headers['probe'] === probe)).toEqual([]);
+      }
+    } finally {
+      await Promise.all([client.close(), fresh.close(), service.close(), watcher?.disconnect()]);
+    }
   });
 });
 

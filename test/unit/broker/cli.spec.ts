@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseBrokerArgs } from '../../../lib/broker/cli.js';
+import { brokerUsage, parseBrokerArgs, wantsHelp } from '../../../lib/broker/cli.js';
 
 const USAGE = /usage: nestjs-activemq broker/;
 
@@ -47,5 +47,19 @@ describe('parseBrokerArgs', () => {
   ])('%s: a clear error with the usage', (_, argv, expected) => {
     expect(() => parseBrokerArgs(argv)).toThrow(expected);
     expect(() => parseBrokerArgs(argv)).toThrow(USAGE);
+  });
+});
+
+describe('--help', () => {
+  it.each([[['--help']], [['-h']], [['help']], [['broker', '--help']], [['broker', '-h']], [['broker', '--port', '1', '--help']]])('%j asks for the usage', (argv) => {
+    expect(wantsHelp(argv)).toBe(true);
+  });
+
+  it.each([[[]], [['broker']], [['borker', '--help']], [['--help', 'broker']], [['broker', '--data', 'help']]])('%j does not', (argv) => {
+    expect(wantsHelp(argv)).toBe(false);
+  });
+
+  it('the usage names every flag parseBrokerArgs reads', () => {
+    for (const flag of ['--port', '--host', '--data', '--user', '--memory-limit', '--stats']) expect(brokerUsage()).toContain(flag);
   });
 });

@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal, readSegment, type JournalBatch, type JournalRecoveryReport, type StoredMessage } from '../../../../lib/broker/store/journal.js';
+import { report as reportFigure } from '../../../support/report.js';
 
 /**
  * Journal fault injection (issue 13): a random workload (adds, removes, delivery count updates,
@@ -181,7 +182,7 @@ const totals = {
 
 describe('Journal fault injection', () => {
   afterAll(() => {
-    console.log(
+    reportFigure(
       `journal faults (seed ${SEED}): runs ${totals.runs}, faults ${totals.faults} (bit flips ${totals.flips}, truncations ${totals.truncations}), ` +
         `segments ${totals.segments}, records ${totals.records}, damaged records ${totals.damaged}, cut off by truncation ${totals.unreachable}, ` +
         `messages expected ${totals.expectedMessages}, lost-undamaged ${totals.lostUndamaged}, phantoms ${totals.phantoms}, damaged stretches reported ${totals.stretches}`,

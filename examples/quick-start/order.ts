@@ -1,0 +1,5 @@
+// order.ts
+export interface Order {
+  readonly item: string;
+  readonly quantity: number;
+}
