@@ -9,7 +9,8 @@
  * CHAOS_BROKER chooses the broker: `activemq` (Classic 5.17, the default), `activemq6` (Classic 6),
  * `artemis` (Apache ActiveMQ Artemis, scripts/artemis.sh), or `artemis-pair` (an Artemis
  * primary/backup pair with replication, `scripts/artemis.sh start-pair`: each disruption kills the
- * live member, whose backup takes over, then starts the killed one again as the new backup).
+ * live member, whose backup takes over, then starts the killed one again as the new backup), or
+ * `embedded` (the embedded broker as a process of its own, scripts/embedded.sh).
  * CHAOS_DUPLICATE_DETECTION=true adds the client's `duplicateDetection=true` (Artemis drops a
  * re-sent message whose `_AMQ_DUPL_ID` it has stored already). CHAOS_CONFIRMATION=receipt confirms
  * each send by its own receipt instead of grouping sends into transactions (the default).
@@ -18,7 +19,8 @@
  * broker stored twice); the same broker message delivered again (the same STOMP `message-id`, on
  * Artemis its message part) is a redelivery to the consumer, counted apart. The consumer
  * acknowledges each message on its own (client-individual). "resume" is, per lost connection, the
- * time from the client's `disconnect` event until a send made after it is confirmed.
+ * time from the client's `disconnect` event until a send made after it is confirmed. The exit code
+ * is 1 when a confirmed message was lost, or when a duplicate was stored with duplicate detection on.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -41,17 +43,20 @@ const quietMs = Number(process.env['CHAOS_QUIET_MS'] ?? 10_000);
 const duplicateDetection = process.env['CHAOS_DUPLICATE_DETECTION'] === 'true';
 const confirmationStrategy = process.env['CHAOS_CONFIRMATION'] === 'receipt' ? 'receipt' : 'transaction';
 
-type BrokerKind = 'activemq' | 'activemq6' | 'artemis' | 'artemis-pair';
+type BrokerKind = 'activemq' | 'activemq6' | 'artemis' | 'artemis-pair' | 'embedded';
 const KINDS: Record<BrokerKind, { script: string; env: Record<string, string>; start: string }> = {
   activemq: { script: 'activemq.sh', env: {}, start: 'start' },
   activemq6: { script: 'activemq.sh', env: { ACTIVEMQ_VERSION: '6' }, start: 'start' },
   artemis: { script: 'artemis.sh', env: {}, start: 'start' },
   'artemis-pair': { script: 'artemis.sh', env: {}, start: 'start-pair' },
+  embedded: { script: 'embedded.sh', env: {}, start: 'start' },
 };
 const kind = (process.env['CHAOS_BROKER'] ?? 'activemq') as BrokerKind;
 if (!(kind in KINDS)) throw new Error(`CHAOS_BROKER=${kind}: expected one of ${Object.keys(KINDS).join(', ')}`);
 const broker = KINDS[kind];
 const exec = promisify(execFile);
+/** What a run showed that it must not: a confirmed message lost, or, with duplicate detection, a duplicate. The exit code says so. */
+const verdicts: string[] = [];
 
 /** Runs the broker script (`verb` on `target`) without blocking the event loop; resolves with its stdout. */
 async function sh(verb: string, target: string): Promise<string> {
@@ -214,6 +219,8 @@ async function run(label: string, url: string, disrupt: () => Promise<void>, dra
   const unique = new Set(received.map((r) => r.id));
   const stored = new Set(received.map((r) => `${r.id}\n${r.stored}`));
   const lost = [...confirmed].filter((id) => !unique.has(id)).length;
+  if (lost > 0) verdicts.push(`${label}: ${lost} confirmed message(s) lost`);
+  if (duplicateDetection && stored.size > unique.size) verdicts.push(`${label}: ${stored.size - unique.size} duplicate(s) stored despite duplicateDetection=true`);
   const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
   const sorted = [...resumed].sort((a, b) => a - b);
   if (process.env['CHAOS_VERBOSE']) console.error(`chaos: ${label}: resumed after ${resumed.map((ms) => ms.toFixed(0)).join(', ')} ms`);
@@ -270,6 +277,8 @@ async function main(): Promise<void> {
     );
     console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const row of rows) console.log(row);
+    for (const verdict of verdicts) console.error(`chaos: FAILED: ${verdict}`);
+    if (verdicts.length > 0) process.exitCode = 1;
   } finally {
     await sh('clean', dir);
   }

@@ -80,7 +80,7 @@ classic6_classpath() {
   version=$(sed -n 's:.*<activemq.version>\(.*\)</activemq.version>.*:\1:p' "$here/activemq/classic6-pom.xml")
   local lib="${NESTJS_ACTIVEMQ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestjs-activemq}/activemq-classic-$version/lib"
   if [ ! -f "$lib/.complete" ]; then
-    command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install -y maven); it fetches ActiveMQ Classic 6 from Maven Central"
+    command -v mvn >/dev/null || needs_root maven "ActiveMQ Classic 6 (fetched from Maven Central by mvn)"
     rm -rf "$lib"
     mvn -q -B -f "$here/activemq/classic6-pom.xml" dependency:copy-dependencies -DoutputDirectory="$lib" >&2 \
       || die "could not fetch ActiveMQ Classic $version from Maven Central"
@@ -92,14 +92,14 @@ classic6_classpath() {
 # broker_process: the command that runs the broker, and its ports. The version is the one the
 # broker was started with (broker.env), so that a restart keeps its store's format.
 broker_process() {
-  command -v java >/dev/null || die "java not found: install a JRE (apt-get install -y default-jre-headless)"
+  java_17 "ActiveMQ Classic"
   if [ "${CLASSIC_MAJOR:-5}" = 6 ]; then
     local lib
     lib=$(classic6_classpath)
     BROKER_CMD=(java "-Xmx${ACTIVEMQ_HEAP:-512m}" -cp "$lib/*" -Dlog4j2.configurationFile="$dir/conf/log4j2.properties"
       "$here/activemq/Launcher.java" "xbean:file:$dir/conf/activemq.xml")
   else
-    [ -f "$jar" ] || die "$jar not found: install Debian's ActiveMQ (apt-get install -y activemq)"
+    [ -f "$jar" ] || needs_root activemq "ActiveMQ Classic 5.17 ($jar)"
     BROKER_CMD=(java "-Xmx${ACTIVEMQ_HEAP:-512m}"
       -Dactivemq.home="$home" -Dactivemq.base="$dir" -Dactivemq.conf="$dir/conf" -Dactivemq.data="$dir/data"
       -Dlog4j.configuration="file:$dir/conf/log4j.properties" -jar "$jar" start "xbean:file:$dir/conf/activemq.xml")

@@ -56,7 +56,7 @@ name=artemis.sh
 artemis_home() {
   local home="$cache/apache-artemis-$version"
   if [ ! -x "$home/bin/artemis" ]; then
-    command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install -y maven); it fetches Artemis from Maven Central"
+    command -v mvn >/dev/null || needs_root maven "Artemis (fetched from Maven Central by mvn)"
     mkdir -p "$cache"
     rm -rf "$home.partial" "$cache/apache-artemis-$version-bin.tar.gz"
     mvn -q -B dependency:copy "-Dartifact=org.apache.activemq:apache-artemis:$version:tar.gz:bin" -DoutputDirectory="$cache" >&2 \
@@ -73,7 +73,7 @@ artemis_home() {
 create_instance() {
   local home user=${ARTEMIS_USER:-app} password=${ARTEMIS_PASSWORD:-app-secret} security=true
   home=$(artemis_home)
-  command -v java >/dev/null || die "java not found: install a JRE 17 (apt-get install -y default-jre-headless)"
+  java_17 "Artemis $version"
   if [ "${ARTEMIS_AUTH:-on}" = off ]; then security=false; fi
   # The CLI writes bin/, etc/ (users, roles, logging, JVM options) and data/; broker.xml is ours.
   "$home/bin/artemis" create "$dir/instance" --silent --force --user "$user" --password "$password" \

@@ -1,7 +1,7 @@
-import { Controller, type INestApplication } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { ActiveMQContext, ActiveMQRecordBuilder, ClientActiveMQ, ServerActiveMQ, type ActiveMQBrowsedMessage } from 'nestjs-activemq';
-import type { Job, Order, Price, Reminder } from './domain.js';
+import { ActiveMQContext } from 'nestjs-activemq';
+import type { Job, Order, Price } from './domain.js';
 
 // #region handlers
 @Controller()
@@ -27,34 +27,3 @@ export class Billing {
   }
 }
 // #endregion handlers
-
-export async function dropBillingPrices(app: INestApplication, uri: string): Promise<void> {
-  // #region durable
-  const server = new ServerActiveMQ({ uri, clientId: 'billing' });
-  app.connectMicroservice({ strategy: server });
-  await app.startAllMicroservices(); // subscribes @EventPattern<string>('topic://prices', { durable: 'billing-prices' })
-  await server.unsubscribeDurable('billing-prices'); // removes it, and what it held
-  // #endregion durable
-}
-
-export function emitInGroup(client: ClientActiveMQ, order: Order): void {
-  // #region group
-  client.emit('orders', new ActiveMQRecordBuilder(order).setGroup(order.customerId).build());
-  // #endregion group
-}
-
-export function schedule(client: ClientActiveMQ, reminder: Reminder, due: number): void {
-  // #region schedule
-  client.emit('reminders', new ActiveMQRecordBuilder(reminder).setDeliveryDelay(30_000).build()); // in 30 s
-  client.emit('reminders', new ActiveMQRecordBuilder(reminder).setDeliveryTime(new Date(due)).build()); // at a time
-  client.emit('ticks', new ActiveMQRecordBuilder({ tick: true }).setSchedule({ period: 60_000, repeat: 9 }).build()); // Classic: 10 times, a minute apart
-  client.emit('reports', new ActiveMQRecordBuilder({ report: 'daily' }).setCron('0 2 * * *').build()); // Classic: every day at 02:00
-  // #endregion schedule
-}
-
-export async function waitingEuOrders(client: ClientActiveMQ): Promise<ActiveMQBrowsedMessage[]> {
-  // #region browse
-  const waiting = await client.browse('orders', { selector: "region = 'EU'", limit: 100 });
-  // #endregion browse
-  return waiting;
-}

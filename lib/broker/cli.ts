@@ -2,16 +2,21 @@
  * `npx nestjs-activemq broker [--port 61613] [--host 127.0.0.1] [--data ./data] [--user login:passcode]
  * [--stats 10]`: the embedded broker on a TCP port, for several processes on one machine.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataDirError, EmbeddedBroker } from './embedded-broker.js';
 
-const USAGE = `usage: nestjs-activemq broker [--port 61613] [--host 127.0.0.1] [--data DIR] [--user LOGIN:PASSCODE]... [--memory-limit MB] [--stats SECONDS]
+const USAGE = `usage: nestjs-activemq broker [--port 61613] [--host 127.0.0.1] [--data DIR] [--user LOGIN:PASSCODE]... [--memory-limit MB]
+       [--max-redeliveries N] [--redelivery-delay MS] [--tls-port PORT --tls-cert FILE --tls-key FILE] [--stats SECONDS]
 
   --port   TCP port for STOMP clients (default 61613; 0 picks a free one)
   --host   address to listen on (default 127.0.0.1)
   --data   journal directory: persistent messages survive restarts (default: memory only)
   --user   a login and its passcode; repeat for more (default: anyone may connect)
   --memory-limit  MiB of messages held in memory before producers are slowed (default 64)
+  --max-redeliveries  redeliveries of a NACKed message before ActiveMQ.DLQ (default 6)
+  --redelivery-delay  milliseconds before a NACKed message is delivered again (default 1000)
+  --tls-port  a second port for stomp+ssl:// clients, with --tls-cert and --tls-key (PEM files)
   --stats  seconds between stats lines (default 10; 0 for none)`;
 
 /** The usage text `--help` prints. */
@@ -36,6 +41,9 @@ export function parseBrokerArgs(argv: readonly string[]): {
   dataDir?: string;
   users?: Record<string, string>;
   memoryLimitBytes?: number;
+  maxRedeliveries?: number;
+  redeliveryDelayMs?: number;
+  tls?: { port: number; certFile: string; keyFile: string };
   statsSeconds: number;
 } {
   const [command, ...rest] = argv;
@@ -51,6 +59,11 @@ export function parseBrokerArgs(argv: readonly string[]): {
           user: { type: 'string', multiple: true },
           stats: { type: 'string' },
           'memory-limit': { type: 'string' },
+          'max-redeliveries': { type: 'string' },
+          'redelivery-delay': { type: 'string' },
+          'tls-port': { type: 'string' },
+          'tls-cert': { type: 'string' },
+          'tls-key': { type: 'string' },
         },
         strict: true,
       });
@@ -66,6 +79,18 @@ export function parseBrokerArgs(argv: readonly string[]): {
   if (!Number.isFinite(statsSeconds) || statsSeconds < 0) throw new Error(`--stats '${values.stats}' is not a number of seconds\n${USAGE}`);
   const memoryLimit = values['memory-limit'];
   if (memoryLimit !== undefined && !/^[1-9]\d*$/.test(memoryLimit)) throw new Error(`--memory-limit '${memoryLimit}' is not a whole number of MiB >= 1\n${USAGE}`);
+  const whole = (flag: string): number | undefined => {
+    const text = values[flag as 'max-redeliveries' | 'redelivery-delay'];
+    if (text === undefined) return undefined;
+    if (!/^\d+$/.test(text)) throw new Error(`--${flag} '${text}' is not a whole number >= 0\n${USAGE}`);
+    return Number(text);
+  };
+  const maxRedeliveries = whole('max-redeliveries');
+  const redeliveryDelayMs = whole('redelivery-delay');
+  const tlsGiven = [values['tls-port'], values['tls-cert'], values['tls-key']].filter((v) => v !== undefined).length;
+  if (tlsGiven !== 0 && tlsGiven !== 3) throw new Error(`--tls-port, --tls-cert and --tls-key go together\n${USAGE}`);
+  const tlsPort = values['tls-port'] === undefined ? undefined : /^\d+$/.test(values['tls-port']) ? Number(values['tls-port']) : NaN;
+  if (tlsPort !== undefined && !(Number.isInteger(tlsPort) && tlsPort <= 65535)) throw new Error(`--tls-port '${values['tls-port']}' is not a port number\n${USAGE}`);
   let users: Record<string, string> | undefined;
   for (const entry of values.user ?? []) {
     const colon = entry.indexOf(':');
@@ -79,6 +104,9 @@ export function parseBrokerArgs(argv: readonly string[]): {
     ...(values.data === undefined ? {} : { dataDir: values.data }),
     ...(users ? { users } : {}),
     ...(memoryLimit === undefined ? {} : { memoryLimitBytes: Number(memoryLimit) * 2 ** 20 }),
+    ...(maxRedeliveries === undefined ? {} : { maxRedeliveries }),
+    ...(redeliveryDelayMs === undefined ? {} : { redeliveryDelayMs }),
+    ...(tlsPort === undefined ? {} : { tls: { port: tlsPort, certFile: values['tls-cert']!, keyFile: values['tls-key']! } }),
   };
 }
 
@@ -112,6 +140,9 @@ export async function runBrokerCli(argv: readonly string[]): Promise<void> {
       ...(args.dataDir ? { dataDir: args.dataDir } : {}),
       ...(args.users ? { users: args.users } : {}),
       ...(args.memoryLimitBytes ? { memoryLimitBytes: args.memoryLimitBytes } : {}),
+      ...(args.maxRedeliveries === undefined ? {} : { maxRedeliveries: args.maxRedeliveries }),
+      ...(args.redeliveryDelayMs === undefined ? {} : { redeliveryDelayMs: args.redeliveryDelayMs }),
+      ...(args.tls ? { tls: { port: args.tls.port, cert: readFileSync(args.tls.certFile), key: readFileSync(args.tls.keyFile) } } : {}),
     });
   } catch (error) {
     console.error(startFailure(error));
@@ -121,7 +152,7 @@ export async function runBrokerCli(argv: readonly string[]): Promise<void> {
   const recovered = broker.stats();
   const skipped = broker.recovery?.recordsSkipped ? `, ${broker.recovery.recordsSkipped} damaged journal record(s) skipped (see stderr)` : '';
   console.log(
-    `nestjs-activemq embedded broker listening on ${broker.url} ` +
+    `nestjs-activemq embedded broker listening on ${broker.url}${broker.tlsPort === undefined ? '' : ` and TLS port ${broker.tlsPort}`} ` +
       `(${args.dataDir ? `journal ${args.dataDir}, ${recovered.waiting} persistent messages recovered${skipped}` : 'memory only'}; ` +
       `${args.users ? `${Object.keys(args.users).length} login(s)` : 'no login required'}; started in ${Math.round(performance.now() - started)} ms). ` +
       'A development broker: production runs on ActiveMQ.',

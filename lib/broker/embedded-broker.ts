@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { MAX_HEARTBEAT_MS } from '../stomp/heartbeat.js';
 import { BrokerConnection, DEFAULT_CONNECTION_LIMITS, type ConnectionEvents, type ConnectionLimits } from './session/broker-connection.js';
@@ -27,6 +28,22 @@ export interface EmbeddedBrokerOptions extends Partial<BrokerPolicy>, Partial<Co
    * a real client out. Default 100.
    */
   readonly maxPendingConnections?: number;
+  /**
+   * A second port that speaks STOMP over TLS (`stomp+ssl://` URIs), with this certificate and
+   * private key (PEM); `port` 0 picks a free one. Clients check the certificate as they would a
+   * real broker's (give them the CA with `caFile`).
+   */
+  readonly tls?: EmbeddedBrokerTlsOptions;
+}
+
+/** The TLS port of {@link EmbeddedBrokerOptions.tls}. */
+export interface EmbeddedBrokerTlsOptions {
+  /** The TLS port; 0 picks a free one. */
+  readonly port: number;
+  /** The broker's certificate chain, PEM. */
+  readonly cert: string | Buffer;
+  /** Its private key, PEM. */
+  readonly key: string | Buffer;
 }
 
 export type { BrokerStats } from './core/broker-core.js';
@@ -77,6 +94,7 @@ export class EmbeddedBroker {
     private readonly server: net.Server | undefined,
     /** What recovering the journal found; undefined without `dataDir`. */
     readonly recovery?: JournalRecoveryReport,
+    private readonly tlsServer?: tls.Server,
   ) {}
 
   /**
@@ -88,6 +106,10 @@ export class EmbeddedBroker {
     const policy = policyOf(options);
     const accepting = acceptingOf(options);
     if (options.port !== undefined) check.wholeNumber('port', options.port, { min: 0, max: 65535 });
+    if (options.tls !== undefined) {
+      check.wholeNumber('tls.port', options.tls.port, { min: 0, max: 65535 });
+      if (!options.tls.cert || !options.tls.key) throw new InvalidOptionError('tls', 'tls needs both cert and key (PEM)');
+    }
     let journal: Journal | undefined;
     let recovery: JournalRecoveryReport | undefined;
     let core: BrokerCore;
@@ -104,19 +126,28 @@ export class EmbeddedBroker {
       core.log = accepting.log;
     }
     let server: net.Server | undefined;
-    if (options.port !== undefined) {
-      server = net.createServer();
-      try {
+    let tlsServer: tls.Server | undefined;
+    try {
+      if (options.port !== undefined) {
+        server = net.createServer();
         await listen(server, options.port, options.host ?? '127.0.0.1');
-      } catch (error) {
-        // Nothing will use the journal: let go of its file (a retry on the same directory opens it again).
-        await journal?.close();
-        throw error;
       }
+      if (options.tls !== undefined) {
+        tlsServer = tls.createServer({ cert: options.tls.cert, key: options.tls.key });
+        await listen(tlsServer, options.tls.port, options.host ?? '127.0.0.1');
+      }
+    } catch (error) {
+      // Nothing will use the journal or the port opened first: let go of them (a retry on the same directory opens it again).
+      for (const opened of [server, tlsServer]) if (opened?.listening) await new Promise((resolve) => opened.close(resolve));
+      await journal?.close();
+      throw error;
     }
-    const broker = new EmbeddedBroker(core, journal, server, recovery);
+    const broker = new EmbeddedBroker(core, journal, server, recovery, tlsServer);
     broker.accepting = accepting;
     server?.on('connection', (socket) => broker.accept(socket));
+    // A handshake that fails (an untrusted client, plain text on the TLS port) ends that socket only.
+    tlsServer?.on('secureConnection', (socket) => broker.accept(socket));
+    tlsServer?.on('tlsClientError', (_error, socket) => socket.destroy());
     return broker;
   }
 
@@ -133,6 +164,12 @@ export class EmbeddedBroker {
   /** The TCP port, when it listens. */
   get port(): number | undefined {
     const address = this.server?.address();
+    return address && typeof address === 'object' ? address.port : undefined;
+  }
+
+  /** The TLS port, when {@link EmbeddedBrokerOptions.tls} was given. */
+  get tlsPort(): number | undefined {
+    const address = this.tlsServer?.address();
     return address && typeof address === 'object' ? address.port : undefined;
   }
 
@@ -166,7 +203,7 @@ export class EmbeddedBroker {
     this.stopped = true;
     this.core.stop();
     for (const socket of this.sockets) socket.destroy();
-    if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    for (const server of [this.server, this.tlsServer]) if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await this.journal?.close();
   }
 

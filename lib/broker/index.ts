@@ -8,6 +8,7 @@ export {
   stopVmBroker,
   DataDirError,
   type EmbeddedBrokerOptions,
+  type EmbeddedBrokerTlsOptions,
   type BrokerStats,
   type JournalDamage,
   type JournalRecoveryReport,

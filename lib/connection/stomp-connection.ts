@@ -276,12 +276,15 @@ export class StompConnection extends EventEmitter {
   /**
    * UNSUBSCRIBE that removes a durable subscription rather than detaching from it: `headers` name
    * it as the broker reads them (`activemq.subscriptionName` on Classic, `durable-subscription-name`
-   * on Artemis), `destination` is its topic. Confirmed by a receipt.
+   * on Artemis), `destination` is its topic if known (no broker needs it: each finds the
+   * subscription by the connection's client id and its name). Confirmed by a receipt.
    */
-  async unsubscribeDurable(destination: string, headers: StompHeaders): Promise<void> {
-    const routed = this.routing ? this.routing.subscription(destination, { ...headers }) : { destination, headers };
+  async unsubscribeDurable(destination: string | undefined, headers: StompHeaders): Promise<void> {
+    const routed =
+      destination === undefined ? { destination: undefined, headers } : this.routing ? this.routing.subscription(destination, { ...headers }) : { destination, headers };
     // STOMP 1.2 wants an id on every UNSUBSCRIBE; none of this connection's subscriptions is meant.
-    await this.request('UNSUBSCRIBE', { ...routed.headers, id: `durable-removal-${++this.nextSubscription}`, destination: routed.destination });
+    const id = `durable-removal-${++this.nextSubscription}`;
+    await this.request('UNSUBSCRIBE', routed.destination === undefined ? { ...routed.headers, id } : { ...routed.headers, id, destination: routed.destination });
   }
 
   /**

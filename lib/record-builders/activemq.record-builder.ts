@@ -40,7 +40,7 @@ export interface ActiveMQRecordOptions {
 export class ActiveMQRecord<TData = unknown> {
   /**
    * Prefer {@link ActiveMQRecordBuilder}. The settings are checked here as the builder checks them
-   * (a `RangeError`/`TypeError` that says what is wrong), so a record made by hand cannot set a
+   * (an `InvalidOptionError` that says what is wrong), so a record made by hand cannot set a
    * header the transport owns either.
    *
    * @param data The payload, serialized as any other.
@@ -171,7 +171,7 @@ const SETTER_OF: Readonly<Record<string, string>> = {
 /**
  * Builds an {@link ActiveMQRecord}:
  * `new ActiveMQRecordBuilder(order).setDurable(true).setPriority(7).setTimeToLive(60_000).setHeaders({ tenant: 'a' }).build()`.
- * Every setter checks its value and throws a `RangeError`/`TypeError` that says what is wrong.
+ * Every setter checks its value and throws an `InvalidOptionError` that names the setter and says what is wrong.
  */
 export class ActiveMQRecordBuilder<TData = unknown> {
   private options: { -readonly [K in keyof ActiveMQRecordOptions]: ActiveMQRecordOptions[K] } = {};
@@ -196,14 +196,14 @@ export class ActiveMQRecordBuilder<TData = unknown> {
     return this;
   }
 
-  /** JMS priority, an integer 0–9 (brokers default to 4); throws a `RangeError` otherwise. */
+  /** JMS priority, an integer 0–9 (brokers default to 4); throws an `InvalidOptionError` otherwise. */
   setPriority(priority: number): this {
     checkPriority(priority);
     this.options.priority = priority;
     return this;
   }
 
-  /** Milliseconds until the broker discards the message, a positive integer; throws a `RangeError` otherwise. */
+  /** Milliseconds until the broker discards the message, a positive integer; throws an `InvalidOptionError` otherwise. */
   setTimeToLive(milliseconds: number): this {
     checkTimeToLive(milliseconds);
     this.options.timeToLive = milliseconds;
@@ -214,7 +214,9 @@ export class ActiveMQRecordBuilder<TData = unknown> {
    * Adds headers (merged over those set before). Values must be strings, and headers the transport
    * sets or trusts itself (`destination`, `persistent`, `priority`, `expires`, `correlation-id`,
    * `content-type`, `nestjsMessageId`, `nestjsReply`, `_AMQ_DUPL_ID`, `traceparent`, …) are
-   * refused with a `TypeError`.
+   * refused with an `InvalidOptionError`, as are those with a setter of their own (`JMSXGroupID`,
+   * `type`, `AMQ_SCHEDULED_*`, …), whose error names the setter. The full list is in
+   * docs/consumer-features/message-type-and-headers.md.
    */
   setHeaders(headers: Readonly<StompHeaders>): this {
     checkHeaders(headers ?? {});
@@ -230,8 +232,11 @@ export class ActiveMQRecordBuilder<TData = unknown> {
   }
 
   /**
-   * The message group (`JMSXGroupID`): the broker gives all of a group's messages to one consumer,
-   * in order, and `ServerActiveMQ` runs them one at a time (other groups in parallel).
+   * The message group (`JMSXGroupID`), a non-empty string: the broker gives all of a group's
+   * messages to one consumer, in order, and `ServerActiveMQ` runs them one at a time (other groups
+   * in parallel). Classic and the embedded broker: `JMSXGroupID`, plus a `nestjs-group` copy that
+   * the server reads on Classic (which does not pass `JMSXGroupID` on to STOMP consumers); Artemis:
+   * `_AMQ_GROUP_ID`.
    */
   setGroup(group: string): this {
     checkGroup(group);
@@ -239,7 +244,7 @@ export class ActiveMQRecordBuilder<TData = unknown> {
     return this;
   }
 
-  /** The JMS type (`JMSType`), which selectors can test. */
+  /** The JMS type (`JMSType`, the STOMP `type` header), a non-empty string, which selectors can test; the same on every broker. */
   setType(type: string): this {
     checkType(type);
     this.options.type = type;
@@ -247,8 +252,9 @@ export class ActiveMQRecordBuilder<TData = unknown> {
   }
 
   /**
-   * Delivers the message `milliseconds` after the broker received it (0 to ten years). Classic
-   * needs its scheduler on (`schedulerSupport="true"`); Artemis and the embedded broker have it.
+   * Delivers the message `milliseconds` after the broker received it (`AMQ_SCHEDULED_DELAY`), a
+   * whole number from 0 to ten years; not with {@link setDeliveryTime}. Classic needs its scheduler
+   * on (`schedulerSupport="true"`); Artemis and the embedded broker have it.
    */
   setDeliveryDelay(milliseconds: number): this {
     checkDelay(milliseconds);
@@ -256,7 +262,11 @@ export class ActiveMQRecordBuilder<TData = unknown> {
     return this;
   }
 
-  /** Delivers the message at `time` (a `Date` or ms since the epoch; a past time is now). */
+  /**
+   * Delivers the message at `time` (a `Date` or ms since the epoch; a past time is now), at most
+   * ten years ahead; not with {@link setDeliveryDelay}. Artemis and the embedded broker:
+   * `AMQ_SCHEDULED_TIME`; Classic, which has no delivery time: the delay left at the send.
+   */
   setDeliveryTime(time: Date | number): this {
     const epochMs = time instanceof Date ? time.getTime() : time;
     checkTime(epochMs);
@@ -266,7 +276,9 @@ export class ActiveMQRecordBuilder<TData = unknown> {
 
   /**
    * ActiveMQ Classic (and the embedded broker): delivers the message, then `repeat` more times
-   * every `period` ms (after the delay, if one is set). Refused on Artemis, which has no repeats.
+   * every `period` ms (after the delay, if one is set): `AMQ_SCHEDULED_PERIOD` and
+   * `AMQ_SCHEDULED_REPEAT`. `period` from 1 ms to ten years, `repeat` from 0 to 1,000,000. On
+   * Artemis, which has no repeats, the send fails with an `InvalidOptionError`.
    */
   setSchedule(schedule: { readonly period: number; readonly repeat: number }): this {
     checkSchedule(schedule);
@@ -276,7 +288,8 @@ export class ActiveMQRecordBuilder<TData = unknown> {
 
   /**
    * ActiveMQ Classic (and the embedded broker): delivers the message at each time the five-field
-   * cron expression names (`'0 2 * * *'`: every day at 02:00). Refused on Artemis.
+   * cron expression names (`'0 2 * * *'`: every day at 02:00; `AMQ_SCHEDULED_CRON`). An expression
+   * that is not five valid fields is an `InvalidOptionError`. On Artemis the send fails.
    */
   setCron(cron: string): this {
     checkCron(cron);

@@ -21,37 +21,76 @@ import type { ConsumerFeatures } from '../wire/consumer-features.js';
 export interface ActiveMQHandlerOptions {
   /**
    * A JMS message selector (the SQL-92 subset of the JMS specification): only messages it selects
-   * reach the handler; on a queue the others stay for other consumers. Checked when the server
-   * starts. On Artemis the JMS header names (`JMSPriority`, `JMSTimestamp`, …) are written in
-   * Artemis' own filter names for it.
+   * reach the handler; on a queue the others stay for other consumers. A non-empty string, parsed
+   * when the server starts (one that does not parse is an `InvalidOptionError` with the position
+   * of the error; one the broker refuses, a `SubscriptionRefusedError`). Classic: the `selector`
+   * header as written. Artemis: rewritten in its filter names (`JMSPriority` → `AMQPriority`, …)
+   * with string-to-number conversion asked for; `JMSRedelivered`, `JMSXDeliveryCount` and what
+   * Artemis reads otherwise are refused (`UnsupportedConsumerOptionError`). The embedded broker
+   * evaluates it itself. See docs/consumer-features/selectors.md.
    */
   readonly selector?: string;
   /**
-   * A durable topic subscription of this name (topics only; the server needs a `clientId`):
-   * messages published while the server is away wait for it. `ServerActiveMQ.unsubscribeDurable()`
-   * removes it.
+   * A durable topic subscription of this name: messages published while the server is away wait
+   * for it. A non-empty string; topics only, and the server needs a `clientId` (else an
+   * `InvalidOptionError` at start). Classic and the embedded broker: `activemq.subscriptionName`;
+   * Artemis: `durable-subscription-name`. `ServerActiveMQ.unsubscribeDurable()` removes it.
    */
   readonly durable?: string;
-  /** ActiveMQ Classic: this consumer gets all of the queue's messages while it is there (`activemq.exclusive`). Queues only. */
+  /**
+   * While this consumer is there it gets all of the queue's messages; another takes over when it
+   * leaves. `true` or `false`; queues only. Classic and the embedded broker (`activemq.exclusive`);
+   * refused on Artemis, where exclusivity is a setting of the queue (`UnsupportedConsumerOptionError`).
+   */
   readonly exclusive?: boolean;
-  /** ActiveMQ Classic: consumers of higher priority (0–127) get a queue's messages first (`activemq.priority`). */
+  /**
+   * Consumers of a higher priority get a queue's messages first, while they have room. A whole
+   * number from 0 to 127. Classic and the embedded broker (`activemq.priority`); refused on Artemis
+   * (`UnsupportedConsumerOptionError`).
+   */
   readonly consumerPriority?: number;
-  /** Topics only: messages this server's own connection published are not delivered to this handler. */
+  /**
+   * Messages this server's own connection published are not delivered to this handler. `true` or
+   * `false`; topics only. Classic and the embedded broker: `activemq.noLocal`; Artemis: `no-local`.
+   */
   readonly noLocal?: boolean;
-  /** ActiveMQ Classic, topics only: the broker replays the recent messages it kept for the topic when the subscription starts (`activemq.retroactive`). */
+  /**
+   * When the subscription starts, the broker replays what its recovery policy kept for the topic
+   * (by default the last message sent with `ActiveMQ.Retain: 'true'`). `true` or `false`; topics
+   * only. Classic and the embedded broker (`activemq.retroactive`); refused on Artemis
+   * (`UnsupportedConsumerOptionError`).
+   */
   readonly retroactive?: boolean;
-  /** Messages the broker may push ahead of acknowledgements for this handler; overrides the server's `prefetch`. */
+  /**
+   * Messages the broker may push ahead of acknowledgements for this handler; overrides the server's
+   * `prefetch`. A whole number >= 1. Classic and the embedded broker: `activemq.prefetchSize`.
+   * Artemis counts bytes: 1 is sent as a window of 1 byte (one message), any other value is refused
+   * (give `consumerWindowSize`).
+   */
   readonly prefetch?: number;
-  /** ActiveMQ Artemis only: this handler's window in bytes; overrides the server's `consumerWindowSize`. */
+  /**
+   * ActiveMQ Artemis only: this handler's window in bytes (`consumer-window-size`), a whole number
+   * >= -1 (-1: no limit); overrides the server's `consumerWindowSize`. Not with `prefetch`; refused
+   * on Classic and the embedded broker, which count messages (give `prefetch`).
+   */
   readonly consumerWindowSize?: number;
-  /** Handlers of this pattern in flight at once; overrides the server's `concurrency`. */
+  /**
+   * Handlers of this pattern in flight at once, a whole number >= 1; overrides the server's
+   * `concurrency` (and, unless a prefetch or window is given, sets the handler's prefetch). Every
+   * broker. A message group's messages still run one at a time, in order.
+   */
   readonly concurrency?: number;
-  /** Overrides the server's `ackMode` for this handler. */
+  /**
+   * Overrides the server's `ackMode` for this handler: `'auto-after-handler'` (acknowledged once
+   * the handler returns) or `'manual'` (`ctx.ack()` / `ctx.nack()`). Every broker.
+   */
   readonly ackMode?: 'auto-after-handler' | 'manual';
   /**
    * What a failing event handler does to its message: `'nack'` (default) gives it back for the
    * broker's redelivery and, past its limit, the dead-letter queue; `'ack'` drops it (logged);
-   * `'dead-letter'` sends it to the dead-letter queue at once.
+   * `'dead-letter'` sends it to the dead-letter queue at once (`ActiveMQ.DLQ` on Classic and the
+   * embedded broker, `DLQ` on Artemis), with `nestjs-original-destination`. One of the three;
+   * refused on a `@MessagePattern` and with `ackMode: 'manual'`.
    */
   readonly onError?: 'nack' | 'ack' | 'dead-letter';
   /**

@@ -20,6 +20,7 @@ cache="${NESTJS_ACTIVEMQ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestjs-activemq}
 source_file="$here/JmsTool.java"
 
 die() { echo "fetch-client.sh: $*" >&2; exit 1; }
+needs_root() { die "$2 needs Debian's '$1' package, and installing it needs root: run 'sudo apt-get update && sudo apt-get install -y $1' (bash .ci/run does this), then run again"; }
 
 # pom_version POM: the <client.version> a pom names.
 pom_version() { sed -n 's:.*<client.version>\(.*\)</client.version>.*:\1:p' "$1"; }
@@ -36,7 +37,7 @@ publish() {
 maven_lib() {
   local pom=$1 lib="$2/lib" tmp="$2/lib.partial.$$"
   if [ ! -f "$lib/.complete" ]; then
-    command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install -y maven); it fetches the JMS client from Maven Central"
+    command -v mvn >/dev/null || needs_root maven "the JMS client (fetched from Maven Central by mvn)"
     rm -rf "$lib" "$tmp"
     mkdir -p "$2"
     mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DoutputDirectory="$tmp" >&2 \
@@ -55,7 +56,7 @@ compile() {
 case "$kind" in
   activemq)
     home=${ACTIVEMQ_HOME:-/usr/share/activemq}
-    [ -f "$home/lib/activemq-client.jar" ] || die "$home/lib/activemq-client.jar not found: install Debian's ActiveMQ (apt-get install -y activemq)"
+    [ -f "$home/lib/activemq-client.jar" ] || needs_root activemq "the ActiveMQ 5.17 JMS client ($home/lib/activemq-client.jar)"
     version=$(dpkg-query -W -f='${Version}' libactivemq-java 2>/dev/null | sed 's/[^A-Za-z0-9.+-]/_/g' || true)
     dir="$cache/jms-activemq-${version:-local}"
     # The client and what it loads: the JMS 1.1 interfaces, J2EE management, hawtbuf, SLF4J
@@ -78,7 +79,7 @@ case "$kind" in
     ;;
 esac
 
-command -v java >/dev/null || die "java not found: install a JRE (apt-get install -y default-jre-headless)"
+command -v java >/dev/null || needs_root default-jre-headless "the JMS test client (java)"
 hash=$( (cat "$source_file"; echo "$api") | sha256sum | cut -c1-16)
 tool="$dir/tool-$hash"
 if [ ! -f "$tool/.complete" ]; then

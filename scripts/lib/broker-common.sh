@@ -7,6 +7,20 @@ free_port() {
   node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
 
+# needs_root PACKAGE WHAT: fails in one line saying that WHAT comes from a Debian package, whose
+# install needs root (the scripts install nothing as root themselves; .ci/run does, on CI).
+needs_root() {
+  die "$2 needs Debian's '$1' package, and installing it needs root: run 'sudo apt-get update && sudo apt-get install -y $1' (bash .ci/run does this), then run again"
+}
+
+# java_17: fails in one line unless java runs and is 17 or newer.
+java_17() {
+  command -v java >/dev/null || needs_root default-jre-headless "$1 (Java 17 or newer)"
+  local major
+  major=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p')
+  [ "${major:-0}" -ge 17 ] || die "$1 needs Java 17 or newer; java here is ${major:-unknown}: install a newer JRE (needs root: sudo apt-get install -y openjdk-17-jre-headless)"
+}
+
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
 read_env() {
@@ -68,7 +82,7 @@ stomp_url() {
 
 # make_tls_cert: a self-signed certificate for 127.0.0.1/localhost in DIR/tls (broker.p12, ca.pem).
 make_tls_cert() {
-  command -v keytool >/dev/null || die "keytool not found: install a JRE (apt-get install -y default-jre-headless)"
+  command -v keytool >/dev/null || needs_root default-jre-headless "a TLS test broker (keytool)"
   mkdir -p "$dir/tls"
   rm -f "$dir/tls/broker.p12" "$dir/tls/ca.pem"
   keytool -genkeypair -alias broker -keyalg RSA -keysize 2048 -validity 30 \

@@ -19,9 +19,21 @@ export function isEmbeddedBroker(): boolean {
   return process.env['NESTJS_ACTIVEMQ_EMBEDDED'] === '1';
 }
 
+/** Which broker this test file runs against: one of the four jest projects. */
+export function projectBroker(): 'activemq' | 'activemq6' | 'artemis' | 'embedded' {
+  return isEmbeddedBroker() ? 'embedded' : brokerKind();
+}
+
+/** What the CONNECTED frame's `server` header of this project's broker reads. */
+export function serverHeaderPattern(): RegExp {
+  return { activemq: /^ActiveMQ\/5\./, activemq6: /^ActiveMQ\/6\./, artemis: /^ActiveMQ-Artemis\/2\./, embedded: /^nestjs-activemq-embedded\// }[projectBroker()];
+}
+
 /** The script that starts brokers of this project's kind, and the environment it wants. */
 function scriptOf(): { script: string; env: Record<string, string> } {
   const kind = brokerKind();
+  // The embedded project's brokers of their own run as processes of the CLI (a crash is a kill -9 of one).
+  if (isEmbeddedBroker()) return { script: join(SCRIPTS, 'embedded.sh'), env: {} };
   if (kind === 'artemis') return { script: join(SCRIPTS, 'artemis.sh'), env: {} };
   return { script: join(SCRIPTS, 'activemq.sh'), env: kind === 'activemq6' ? { ACTIVEMQ_VERSION: '6' } : {} };
 }
@@ -37,7 +49,7 @@ export interface BrokerEnv {
   readonly pid: number;
 }
 
-/** A real ActiveMQ started by the project's script, in its own directory. */
+/** A real broker of the project's kind (the embedded one as a process of its own), started by the project's script in its own directory. */
 export class TestBroker {
   private constructor(readonly dir: string) {}
 

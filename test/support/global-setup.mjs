@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 export const SCRIPT = new URL('../../scripts/activemq.sh', import.meta.url).pathname;
 export const ARTEMIS_SCRIPT = new URL('../../scripts/artemis.sh', import.meta.url).pathname;
+const EMBEDDED_SCRIPT = new URL('../../scripts/embedded.sh', import.meta.url).pathname;
 
 /** Each broker of the matrix: its script, the start environment, and the variables it fills. */
 export const BROKERS = [
@@ -24,7 +25,7 @@ export const BROKERS = [
 function selected(project) {
   // As jest.config.js: the default matrix runs Classic 6 and Artemis; NESTJS_ACTIVEMQ_MATRIX names fewer.
   const matrix = (process.env.NESTJS_ACTIVEMQ_MATRIX ?? 'activemq6,artemis').split(',');
-  if (project !== 'activemq' && !matrix.includes(project)) return false;
+  if (project !== 'activemq' && project !== 'embedded' && !matrix.includes(project)) return false;
   const argv = process.argv;
   const at = argv.indexOf('--selectProjects');
   if (at < 0) return true;
@@ -36,6 +37,14 @@ function selected(project) {
 export default async function globalSetup() {
   // NESTJS_ACTIVEMQ_NO_BROKER=1: the unit tests alone (npm run test:unit) need no broker.
   if (process.env.NESTJS_ACTIVEMQ_NO_BROKER === '1') return;
+  // The embedded project's suites that crash a broker run the CLI's broker as a process
+  // (scripts/embedded.sh): lib/ is compiled for it here, once, not inside a test's time.
+  const compiled = selected('embedded')
+    ? run('bash', [EMBEDDED_SCRIPT, 'build'], { timeout: 300_000 }).then(
+        () => undefined,
+        (error) => error,
+      )
+    : undefined;
   await Promise.all(
     BROKERS.filter((b) => !process.env[b.url] && selected(b.project)).map(async (b) => {
       const dir = mkdtempSync(join(tmpdir(), `nestjs-${b.project}-`));
@@ -52,4 +61,6 @@ export default async function globalSetup() {
       process.env.NESTJS_ACTIVEMQ_CLEANUP = [process.env.NESTJS_ACTIVEMQ_CLEANUP, `${b.project}=${dir}`].filter(Boolean).join(',');
     }),
   );
+  const failed = await compiled;
+  if (failed) throw new Error(`could not compile the embedded broker: ${failed.stderr || failed.message}`, { cause: failed });
 }

@@ -168,13 +168,10 @@ describe(`interoperability with the broker's own JMS client (${brokerKind()})`, 
   });
 
   describe('request and reply', () => {
-    // On Artemis 2.40 both tests fail with the transport as it is, each with the reason in its
-    // message. A JMS requester's TemporaryQueue reaches a STOMP consumer as
-    // `reply-to:temp-queue://<UUID>` (the address is the UUID), which the server neither counts as
-    // private nor routes to that address; and Artemis' JMS client reads the client's bare
-    // `reply-to:nestjs.replies.<UUID>` as a topic, so a JMS replier cannot send to that anycast
-    // queue (InvalidDestinationException). Both need lib/wire/broker-dialect.ts to read and
-    // write Artemis' JMS destination prefixes (`queue://`, `temp-queue://`).
+    // On Artemis a JMS requester's TemporaryQueue reaches a STOMP consumer as
+    // `reply-to:temp-queue://<UUID>`, which the server accepts as private and answers at that
+    // address; the client's own reply queue is written `queue://nestjs.replies.<UUID>`, which
+    // Artemis' JMS client reads as a queue (lib/wire/broker-dialect.ts).
     it('a JMS requester (JMSReplyTo a TemporaryQueue, JMSCorrelationID) gets its reply from a @MessagePattern handler', async () => {
       const from = service.logger.lines.length;
       const { sent, reply } = await jms.request(queue('price'), { text: '{"quantity":5}', correlationId: `jms-42-${P}` }).catch((error: Error) => {

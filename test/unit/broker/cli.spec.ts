@@ -21,6 +21,8 @@ describe('parseBrokerArgs', () => {
     });
     expect(parseBrokerArgs(['broker', '--port=65535', '--stats=2.5'])).toMatchObject({ port: 65535, statsSeconds: 2.5 });
     expect(parseBrokerArgs(['broker', '--memory-limit', '512'])).toMatchObject({ memoryLimitBytes: 512 * 2 ** 20 });
+    expect(parseBrokerArgs(['broker', '--max-redeliveries', '0', '--redelivery-delay', '1100'])).toMatchObject({ maxRedeliveries: 0, redeliveryDelayMs: 1100 });
+    expect(parseBrokerArgs(['broker', '--tls-port', '0', '--tls-cert', 'c.pem', '--tls-key', 'k.pem'])).toMatchObject({ tls: { port: 0, certFile: 'c.pem', keyFile: 'k.pem' } });
   });
 
   it.each([
@@ -41,6 +43,11 @@ describe('parseBrokerArgs', () => {
     ['stats that are not a number', ['broker', '--stats', 'often'], /--stats 'often' is not a number of seconds/],
     ['a memory limit of 0', ['broker', '--memory-limit', '0'], /--memory-limit '0' is not a whole number of MiB >= 1/],
     ['a memory limit in other units', ['broker', '--memory-limit', '1gb'], /--memory-limit '1gb' is not a whole number of MiB >= 1/],
+    ['redeliveries that are not a whole number', ['broker', '--max-redeliveries=-1'], /--max-redeliveries '-1' is not a whole number >= 0/],
+    ['a redelivery delay in other units', ['broker', '--redelivery-delay', '1s'], /--redelivery-delay '1s' is not a whole number >= 0/],
+    ['a TLS port without its certificate and key', ['broker', '--tls-port', '0'], /--tls-port, --tls-cert and --tls-key go together/],
+    ['a TLS certificate without a port', ['broker', '--tls-cert', 'c.pem', '--tls-key', 'k.pem'], /go together/],
+    ['a TLS port that is not a port', ['broker', '--tls-port', '99999', '--tls-cert', 'c.pem', '--tls-key', 'k.pem'], /--tls-port '99999' is not a port number/],
     ['an unknown flag', ['broker', '--verbose'], /Unknown option '--verbose'/],
     ['a flag without its value', ['broker', '--port'], /--port <value>' argument missing/],
     ['a stray argument', ['broker', 'extra'], /Unexpected argument 'extra'/],
@@ -60,6 +67,7 @@ describe('--help', () => {
   });
 
   it('the usage names every flag parseBrokerArgs reads', () => {
-    for (const flag of ['--port', '--host', '--data', '--user', '--memory-limit', '--stats']) expect(brokerUsage()).toContain(flag);
+    for (const flag of ['--port', '--host', '--data', '--user', '--memory-limit', '--max-redeliveries', '--redelivery-delay', '--tls-port', '--tls-cert', '--tls-key', '--stats'])
+      expect(brokerUsage()).toContain(flag);
   });
 });

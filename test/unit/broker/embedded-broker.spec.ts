@@ -16,4 +16,19 @@ describe('EmbeddedBroker options', () => {
   it('a port out of range is refused before anything listens', async () => {
     await expect(EmbeddedBroker.start({ port: 70000 })).rejects.toThrow(/port must be a whole number from 0 to 65535, got 70000/);
   });
+
+  it('a TLS port needs its certificate and key, and a port number', async () => {
+    await expect(EmbeddedBroker.start({ tls: { port: 0, cert: 'x', key: '' } })).rejects.toThrow(/tls needs both cert and key/);
+    await expect(EmbeddedBroker.start({ tls: { port: -1, cert: 'x', key: 'y' } })).rejects.toThrow(/tls\.port must be a whole number from 0 to 65535, got -1/);
+  });
+
+  it('a certificate TLS cannot read fails the start and lets go of the plain port it opened', async () => {
+    const probe = await EmbeddedBroker.start({ port: 0 });
+    const port = probe.port!;
+    await probe.stop();
+    await expect(EmbeddedBroker.start({ port, tls: { port: 0, cert: 'not a certificate', key: 'not a key' } })).rejects.toThrow();
+    const again = await EmbeddedBroker.start({ port });
+    expect(again.port).toBe(port);
+    await again.stop();
+  });
 });
