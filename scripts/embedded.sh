@@ -48,6 +48,8 @@ build() {
     printf '{"type":"module"}\n' > "$partial/package.json"
     # Two builds at once: the first to finish is kept.
     mv -T "$partial" "$out" 2>/dev/null || rm -rf "$partial"
+    # The builds of earlier states of lib/: the three newest stay.
+    find "$cache" -maxdepth 1 -name 'embedded-build-????????????????' -type d -printf '%T@ %p\n' | sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -rf
   fi
   echo "$out"
 }

@@ -28,7 +28,7 @@ export class Inbox<T> {
 export function runWhenExecuted(name: string, main: () => Promise<unknown>): void {
   const started = process.argv[1] ?? '';
   if (!new RegExp(`consumer-features[\\\\/]${name}\\.[cm]?[jt]s$`).test(started)) return;
-  // An in-process broker holds no socket open: keep node running until main() is done.
+  // Node runs until main() is done, whatever main() waits on (its broker is in this process).
   const keepAlive = setInterval(() => undefined, 60_000);
   main().then(
     () => {

@@ -226,6 +226,12 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   private readonly redeliveryPolicy: RedeliveryPolicy;
   /** The connection's life: start-up, reconnection, the move back to the primary, status, events. */
   private readonly supervisor: ConnectionSupervisor;
+  /**
+   * While the server listens on an in-process broker (`vm://`, the default without a URI): a timer
+   * that keeps Node running. Over TCP the connection's socket does that; an in-process pipe holds
+   * nothing open, so a microservice-only app would exit as soon as `listen()` had resolved.
+   */
+  private keepAlive: NodeJS.Timeout | undefined;
   /** Ids of handled messages (bounded by `dedupeWindow`). */
   private readonly handledIds: RecentMap<true>;
   private readonly dedupeWindow: number;
@@ -285,13 +291,18 @@ export class ServerActiveMQ extends Server<ActiveMQEvents, ActiveMQStatus> imple
   /** Connects and subscribes one consumer per handler pattern; `callback(error)` if that fails. */
   listen(callback: (error?: unknown, ...info: unknown[]) => void): void {
     this.start().then(
-      () => callback(),
+      () => {
+        if (this.settings.parsed.endpoints.some((endpoint) => endpoint.scheme === 'vm')) this.keepAlive ??= setInterval(() => undefined, 2 ** 30);
+        callback();
+      },
       (error: unknown) => callback(error),
     );
   }
 
   /** Stops taking messages, waits (up to `closeTimeout`) for handlers in flight, then disconnects. */
   async close(): Promise<void> {
+    clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
     await this.supervisor.close(async () => {
       this.stopTaking();
       await this.drainHandlers(this.options.closeTimeout ?? 10_000);

@@ -61,7 +61,14 @@ export function extract(source: string, region?: string): string {
   return lines.map((l) => l.slice(indent)).join('\n');
 }
 
-const docs = ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+// docs/ and its folders (docs/consumer-features/), but not docs/api/, the generated API reference.
+const docs = [
+  'README.md',
+  ...readdirSync('docs', { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.md') && !f.startsWith('api/'))
+    .sort()
+    .map((f) => join('docs', f)),
+];
 
 if (process.env['UPDATE_EXAMPLES'] === '1') {
   for (const doc of docs) {
@@ -78,8 +85,9 @@ if (process.env['UPDATE_EXAMPLES'] === '1') {
 const all = docs.flatMap(blocks);
 
 describe('examples in the docs', () => {
-  it('finds the quick start among them', () => {
+  it('finds the quick start among them, and the pages in the folders of docs/', () => {
     expect(all.filter((b) => b.doc === 'README.md' && b.marker?.path.startsWith('examples/quick-start/')).length).toBeGreaterThanOrEqual(5);
+    expect(all.filter((b) => b.doc.startsWith('docs/consumer-features/')).length).toBeGreaterThanOrEqual(9);
   });
 
   it('every ```ts block names the file under examples/ it shows', () => {

@@ -3,6 +3,9 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { stopVmBroker, vmBroker } from '../../../lib/broker/embedded-broker.js';
 import { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
@@ -17,6 +20,36 @@ afterAll(async () => {
 });
 
 describe('vm://', () => {
+  it('a microservice-only app listening on vm:// keeps Node running until it is closed (an in-process pipe holds no socket open)', async () => {
+    const root = new URL('../../..', import.meta.url).pathname;
+    const build = await new Promise<string>((resolve, reject) =>
+      execFile('bash', [join(root, 'scripts/embedded.sh'), 'build'], { timeout: 300_000 }, (error, stdout) =>
+        error ? reject(new Error(`scripts/embedded.sh build failed: ${error.message}`)) : resolve(stdout.trim()),
+      ),
+    );
+    // Only an unref'd timer closes the server: without the server's own hold, Node would end the
+    // process as soon as listen() had called back, and 'closed' would never be printed.
+    const program = join(build, 'keep-alive-probe.mjs');
+    writeFileSync(
+      program,
+      [
+        "import 'reflect-metadata';",
+        `import { ServerActiveMQ } from '${join(build, 'index.js')}';`,
+        "const server = new ServerActiveMQ({ uri: 'vm://keep-alive-probe' });",
+        'server.listen((error) => {',
+        '  if (error) { console.error(error); process.exitCode = 1; return; }',
+        "  console.log('listening');",
+        "  setTimeout(() => server.close().then(() => console.log('closed')), 500).unref();",
+        '});',
+      ].join('\n'),
+    );
+    const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
+      const child = execFile(process.execPath, [program], { timeout: 60_000 }, (_error, out) => resolve({ stdout: out, code: child.exitCode }));
+    });
+    expect(stdout.split('\n').filter(Boolean)).toEqual(['listening', 'closed']);
+    expect(code).toBe(0);
+  }, 120_000);
+
   it('MessagingModule.forRoot() with no URI and ServerActiveMQ({}) meet on vm://localhost: request/reply and events', async () => {
     const placed = deferred<string>();
     @Controller()

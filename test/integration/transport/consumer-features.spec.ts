@@ -477,8 +477,11 @@ describe('per-handler flow and failure policy', () => {
     let other: RunningService | undefined;
     try {
       const subscribe = await seenTo(proxy, 'SUBSCRIBE', `/queue/${pattern}`);
-      if (family === 'artemis') expect(subscribe.headers['consumer-window-size']).toBe('1');
-      else expect(subscribe.headers['activemq.prefetchSize']).toBe('1');
+      if (family === 'artemis') {
+        expect(subscribe.headers['consumer-window-size']).toBe('1');
+        // A queue is an address with the ANYCAST routing type there.
+        expect(subscribe.headers['subscription-type']).toBe('ANYCAST');
+      } else expect(subscribe.headers['activemq.prefetchSize']).toBe('1');
       for (let i = 0; i < 5; i++) await emitted(pattern, `m-${i}`);
       expect(await first.until(1)).toEqual(['m-0']);
       // The first server's handler holds m-0; with the server's window it would have taken the other four too.
@@ -903,6 +906,18 @@ describe('durable subscriptions, exclusive and prioritised consumers', () => {
     }
   });
 
+  it('unsubscribeDurable() of a name the broker does not know: refused by Classic and the embedded broker, confirmed by Artemis', async () => {
+    const uri = withParams(sharedBrokerUrl(), `jms.clientID=${uniqueClientId('unknown-durable')}`);
+    const service = await startService([], { uri });
+    try {
+      const removal = service.server.unsubscribeDurable(`never-made-${P}`);
+      if (family === 'artemis') await expect(removal).resolves.toBeUndefined();
+      else await expect(removal).rejects.toThrow(/never-made/);
+    } finally {
+      await service.close();
+    }
+  });
+
   it('ClientActiveMQ refuses a clientId option: it belongs to the server that owns the durable subscriptions', () => {
     expect(() => newClient({ clientId: `client-${P}` })).toThrow(/clientId names the connection that owns durable topic subscriptions: give it to ServerActiveMQ/);
   });
@@ -1081,6 +1096,8 @@ describe('handler options after a reconnection: sent again on the new connection
       // The SUBSCRIBE of the new connection named the subscription again.
       const subscribes = proxy.sent('SUBSCRIBE').filter((f) => f.headers['activemq.subscriptionName'] === name || f.headers['durable-subscription-name'] === name);
       expect(new Set(subscribes.map((f) => f.connection)).size).toBeGreaterThanOrEqual(2);
+      // On Artemis a topic subscription is MULTICAST, on every connection.
+      if (family === 'artemis') expect(subscribes.map((f) => f.headers['subscription-type'])).toEqual(subscribes.map(() => 'MULTICAST'));
       await service.server.unsubscribeDurable(name);
     } finally {
       await service.close();
