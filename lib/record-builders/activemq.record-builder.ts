@@ -264,8 +264,8 @@ export class ActiveMQRecordBuilder<TData = unknown> {
 
   /**
    * Delivers the message at `time` (a `Date` or ms since the epoch; a past time is now), at most
-   * ten years ahead; not with {@link setDeliveryDelay}. Artemis and the embedded broker:
-   * `AMQ_SCHEDULED_TIME`; Classic, which has no delivery time: the delay left at the send.
+   * ten years ahead; not with {@link setDeliveryDelay}. Artemis: `AMQ_SCHEDULED_TIME`; Classic and
+   * the embedded broker: the delay left at the send (`AMQ_SCHEDULED_DELAY`; Classic has no delivery time).
    */
   setDeliveryTime(time: Date | number): this {
     const epochMs = time instanceof Date ? time.getTime() : time;

@@ -813,6 +813,31 @@ describe('wildcards and composite destinations', () => {
     expect(await leftOn(`/queue/${a}`, 'end')).toEqual(['both']);
     expect(await leftOn(`/queue/${b}`, 'end')).toEqual(['both']);
   });
+
+  it('a composite handler: one handler consumes both queues (Classic, embedded); refused when the server connects to Artemis', async () => {
+    const a = `${P}.compHandlerA`;
+    const b = `${P}.compHandlerB`;
+    const inbox = new Inbox<string>();
+    @Controller()
+    class Both {
+      @EventPattern<string>(`queue://${a},${b}`)
+      handle(@Payload() data: string, @Ctx() ctx: ActiveMQContext): void {
+        inbox.push(`${ctx.getDestination()}:${data}`);
+      }
+    }
+    if (family === 'artemis') {
+      await expect(startService([Both])).rejects.toThrow(/composite destination, which ActiveMQ Artemis does not have over STOMP: give each destination a handler/);
+      return;
+    }
+    const service = await startService([Both]);
+    try {
+      await emitted(`queue://${a}`, 'to-a');
+      await emitted(`queue://${b}`, 'to-b');
+      expect([...(await inbox.until(2))].sort()).toEqual([`/queue/${a}:to-a`, `/queue/${b}:to-b`]);
+    } finally {
+      await service.close();
+    }
+  });
 });
 
 describe('durable subscriptions, exclusive and prioritised consumers', () => {
