@@ -280,11 +280,10 @@ export class StompConnection extends EventEmitter {
    * subscription by the connection's client id and its name). Confirmed by a receipt.
    */
   async unsubscribeDurable(destination: string | undefined, headers: StompHeaders): Promise<void> {
-    const routed =
-      destination === undefined ? { destination: undefined, headers } : this.routing ? this.routing.subscription(destination, { ...headers }) : { destination, headers };
+    const routed = destination !== undefined && this.routing ? this.routing.subscription(destination, { ...headers }) : { destination, headers };
     // STOMP 1.2 wants an id on every UNSUBSCRIBE; none of this connection's subscriptions is meant.
     const id = `durable-removal-${++this.nextSubscription}`;
-    await this.request('UNSUBSCRIBE', routed.destination === undefined ? { ...routed.headers, id } : { ...routed.headers, id, destination: routed.destination });
+    await this.request('UNSUBSCRIBE', { ...routed.headers, id, ...(routed.destination === undefined ? {} : { destination: routed.destination }) });
   }
 
   /**

@@ -30,7 +30,7 @@ import { errorToWire, Replier } from './replier.js';
 import { RunningMessages, type RunOutcome } from './running-messages.js';
 import { check } from '../internal/validation.js';
 import { BrokerDialect } from '../wire/broker-dialect.js';
-import { consumerHeaders, durableRemovalHeaders, UnsupportedConsumerOptionError } from '../wire/consumer-features.js';
+import { consumerHeaders, durableRemovalHeaders, refuseQueueWildcardOnArtemis } from '../wire/consumer-features.js';
 import { groupOf } from '../wire/headers.js';
 import type { StompSubscription } from '../connection/stomp-connection.js';
 import { handlerSettingsOf, type HandlerSettings } from './handler-options.js';
@@ -968,22 +968,4 @@ function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (typeof error === 'object' && error !== null && 'message' in error) return String(error.message);
   return String(error);
-}
-
-/**
- * A queue wildcard (`queue://jobs.*.eu`) on ActiveMQ Artemis: its wildcard routing gives a
- * subscription to a wildcard address a copy of each message sent to a matching address, and the
- * message stays on its own queue (the Artemis documentation's "Wildcard Routing" page; measured
- * on 2.40 over STOMP: a message sent to `jobs.a.eu` reached the `jobs.*.eu` handler and was still
- * on `jobs.a.eu`), where Classic consumes it from the queue. Consumed twice, or kept for ever: it
- * is refused rather than given with another meaning.
- */
-function refuseQueueWildcardOnArtemis(dialect: BrokerDialect, destination: string, where: string): void {
-  if (!dialect.routesByType || !destination.startsWith('/queue/')) return;
-  const elements = destination.slice('/queue/'.length).split('.');
-  if (!elements.includes('*') && !elements.includes('>')) return;
-  throw new UnsupportedConsumerOptionError(
-    'pattern',
-    `${where}: a queue wildcard cannot be given by ActiveMQ Artemis: its wildcard routing gives the handler a copy of each matching queue's message and leaves the message on its queue, where ActiveMQ Classic consumes it; give each queue a handler, or send to topics and use a topic wildcard`,
-  );
 }

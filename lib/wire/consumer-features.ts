@@ -75,3 +75,21 @@ export function consumerHeaders(dialect: BrokerDialect, features: ConsumerFeatur
 export function durableRemovalHeaders(dialect: BrokerDialect, name: string): StompHeaders {
   return dialect.routesByType ? { 'durable-subscription-name': name } : { 'activemq.subscriptionName': name };
 }
+
+/**
+ * A queue wildcard (`queue://jobs.*.eu`) on ActiveMQ Artemis: its wildcard routing gives a
+ * subscription to a wildcard address a copy of each message sent to a matching address, and the
+ * message stays on its own queue (the Artemis documentation's "Wildcard Routing" page; measured
+ * on 2.40 over STOMP: a message sent to `jobs.a.eu` reached the `jobs.*.eu` handler and was still
+ * on `jobs.a.eu`), where Classic consumes it from the queue. Consumed twice, or kept for ever: it
+ * is refused rather than given with another meaning.
+ */
+export function refuseQueueWildcardOnArtemis(dialect: BrokerDialect, destination: string, where: string): void {
+  if (!dialect.routesByType || !destination.startsWith('/queue/')) return;
+  const elements = destination.slice('/queue/'.length).split('.');
+  if (!elements.includes('*') && !elements.includes('>')) return;
+  throw new UnsupportedConsumerOptionError(
+    'pattern',
+    `${where}: a queue wildcard cannot be given by ActiveMQ Artemis: its wildcard routing gives the handler a copy of each matching queue's message and leaves the message on its queue, where ActiveMQ Classic consumes it; give each queue a handler, or send to topics and use a topic wildcard`,
+  );
+}
