@@ -12,7 +12,7 @@ import type { SendOutcome } from '../../../lib/producer/acknowledgements.js';
 import { SendInDoubtError } from '../../../lib/producer/errors.js';
 import { StompConnection } from '../../../lib/connection/stomp-connection.js';
 import { StompBrokerError, StompConnectionClosedError, StompFrameTooLargeError } from '../../../lib/stomp/errors.js';
-import { brokerKind, sharedBrokerUrl } from '../../support/broker.js';
+import { brokerKind, projectBroker, sharedBrokerUrl } from '../../support/broker.js';
 import { connect, uniqueQueue } from '../../support/connect.js';
 import { DelayProxy } from '../../support/delay-proxy.js';
 import { drainIds } from '../../support/drain.js';
@@ -131,36 +131,63 @@ describe('#1 #18 a send the broker would refuse fails that send; nothing loops',
     expect(await read(p, 1)).toEqual(['fits']);
   });
 
-  it('#1 a frame only the broker refuses (ERROR, then it closes) is written twice at most: a blocking emit fails in doubt, no reconnect loop', async () => {
+  it('#1 a frame only the broker refuses (ERROR, then it closes) is written twice at most: a blocking emit fails, refused or in doubt, no reconnect loop', async () => {
     const p = pattern('refused');
     // The client is told the broker takes longer header lines than it does: only the broker can refuse.
     const lax = client(`${sharedBrokerUrl()}?maxHeaderLineBytes=65536&initialReconnectDelay=10`);
     await lax.connect();
     const reconnecting = reconnectingOf(lax);
-    const error = await lastValueFrom(lax.emit(p, brokerRefuses())).catch((e: unknown) => e);
-    // ActiveMQ and the embedded broker refuse the frame with an ERROR that names no receipt, so the
-    // send is in doubt and written once more. Artemis' ERROR answers the SEND's receipt (measured
-    // on 2.40.0: `receipt-id` is set), then it closes the connection: the send is refused for what
-    // it is, and not written again.
-    const refusals = brokerKind() === 'artemis' ? 1 : 2;
+    let refusedOn: StompConnection | undefined;
+    const error = await lastValueFrom(lax.emit(p, brokerRefuses())).catch((e: unknown) => {
+      // The connection the refusal came on, unless it is closing already (unwrap() then throws).
+      refusedOn = (() => {
+        try {
+          return lax.unwrap<StompConnection>();
+        } catch {
+          return undefined;
+        }
+      })();
+      return e;
+    });
+    // Three outcomes, each a failure of this send, none a loop:
+    // - Artemis' ERROR answers the SEND's receipt (measured on 2.40.0: `receipt-id` is set), then it
+    //   closes the connection: the send is refused for what it is, and not written again.
+    // - ActiveMQ and the embedded broker refuse the frame with an ERROR that names no receipt and
+    //   close, so the send is in doubt and written once more; refused the same way again, it fails
+    //   in doubt.
+    // - ActiveMQ Classic, when the long line reaches it in several TCP reads (seen in about 1 run
+    //   in 6 on a loaded machine): it reads the rest of the line as another frame and refuses that
+    //   one, naming the send's receipt (the `receipt` header follows `big`), then closes. Refused,
+    //   nothing stored (docs/reliability.md, failure rules).
+    let reconnections: number[];
     if (brokerKind() === 'artemis') {
       expect(error).toBeInstanceOf(StompBrokerError);
       expect((error as StompBrokerError).brokerMessage).toBe('AMQ339031 Error handling send');
+      reconnections = [1];
+    } else if (error instanceof StompBrokerError) {
+      expect(projectBroker()).not.toBe('embedded');
+      expect(error.receiptId).toBeDefined();
+      expect(error.brokerMessage).toMatch(/^Unknown STOMP action: h+/);
+      // Refused on the first write or on the second (after the first ended in doubt).
+      reconnections = [1, 2];
+      await refusedOn?.closed;
     } else {
       expect(error).toBeInstanceOf(SendInDoubtError);
       // ActiveMQ and the embedded broker word their ERROR differently; both close the connection.
       expect((error as Error).message).toMatch(
         /ended the connection with an ERROR \((The maximum header length was exceeded|malformed STOMP: a header line of SEND is longer than the limit of 10240 bytes \(maxHeaderLineBytes\))\) twice .* not written again/,
       );
+      reconnections = [2];
     }
-    // One reconnection per refusal, then the client is connected and usable again. (On Artemis the
-    // send fails on the ERROR, and the connection's end follows it.)
+    // One reconnection per connection the broker ended, then the client is connected and usable
+    // again. (On Artemis the send fails on the ERROR, and the connection's end follows it.)
     await reconnecting;
     await lax.connect();
-    expect(lax.metrics().reconnections).toBe(refusals);
+    expect(reconnections).toContain(lax.metrics().reconnections);
     await lastValueFrom(lax.emit(p, 'after'));
     expect(await read(p, 1)).toEqual(['after']);
-    expect(lax.metrics()).toMatchObject({ reconnections: refusals, failed: 1, status: ActiveMQStatus.CONNECTED });
+    expect(lax.metrics()).toMatchObject({ failed: 1, status: ActiveMQStatus.CONNECTED });
+    expect(reconnections).toContain(lax.metrics().reconnections);
   });
 
   it('#1 in window mode the same refusal becomes one SendFailure; later sends are confirmed and delivered', async () => {
