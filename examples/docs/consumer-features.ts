@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { ActiveMQContext } from 'nestjs-activemq';
+import { ActiveMQContext, type ActiveMQHandlerOptions } from 'nestjs-activemq';
 import type { Job, Order, Price } from './domain.js';
 
 // #region handlers
@@ -11,7 +11,7 @@ export class Billing {
     console.log(`price of ${price.symbol}: ${price.value}`);
   }
 
-  @EventPattern<string>('orders', { selector: "region = 'EU' AND JMSPriority > 4", concurrency: 4, prefetch: 8 })
+  @EventPattern<string>('orders', { selector: "region = 'EU' AND JMSPriority > 4", concurrency: 4, prefetch: 8 } satisfies ActiveMQHandlerOptions)
   onEuOrder(@Payload() order: Order): void {
     console.log(`EU order ${order.id}: ${order.total}`);
   }

@@ -46,7 +46,7 @@ export class Orders {
   }
 
   @Transactional() // one transaction per client for the whole call
-  @DurableSend({ priority: 7 }) // options: block, priority (0–9), timeToLive (ms)
+  @DurableSend({ priority: 7 }) // options: block, priority (0–9), timeToLive (ms), deliveryDelay (ms), type (JMSType)
   async placeAll(orders: Order[]) {
     for (const o of orders) await lastValueFrom(this.client.emit('orders.placed', o));
   }

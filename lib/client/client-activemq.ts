@@ -21,7 +21,7 @@ import type { ActiveMQUriOptions } from '../config/uri-options.js';
 import { ActiveMQClientClosedError, ActiveMQConnectionLostError } from '../errors/client-errors.js';
 import { InvalidOptionError } from '../errors/activemq-error.js';
 import { browseQueue, type ActiveMQBrowseOptions, type ActiveMQBrowsedMessage } from './browse.js';
-import { runInTransactionScope, sendContext, type SendContext } from '../producer/send-context.js';
+import { decoratorDefaults, runInTransactionScope, sendContext, type SendContext } from '../producer/send-context.js';
 import { AcknowledgedSender, isConnectionLoss, windowBytes, type ConfirmationStrategy } from '../producer/acknowledged-sender.js';
 import type { SendOutcome } from '../producer/acknowledgements.js';
 import { ConfirmationWindow } from '../producer/confirmation-window.js';
@@ -382,8 +382,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
       // Built (and checked against the broker's frame limits) before anything waits.
       message = this.build(this.normalizePattern(packet.pattern as MsPattern), packet.data, {
         durable,
-        priority: context?.options?.priority,
-        timeToLive: context?.options?.timeToLive,
+        ...decoratorDefaults(context?.options),
       });
       connection = (!this.closed && this.supervisor.connection) || (await this.connectForSend(() => `emit('${this.patternName(packet.pattern)}')`));
     } catch (error) {
@@ -503,8 +502,7 @@ export class ClientActiveMQ extends ClientProxy<ActiveMQEvents, string> {
         const { durable } = resolveSendMode({ record: recordOptionsOf(data), decorator: context.options, client: this.clientSendLayer, inTransaction: true });
         const message = this.build(this.normalizePattern(pattern), data, {
           durable,
-          priority: context.options?.priority,
-          timeToLive: context.options?.timeToLive,
+          ...decoratorDefaults(context.options),
         });
         await transaction.write(message);
       }),

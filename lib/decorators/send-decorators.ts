@@ -11,6 +11,14 @@ export interface DurableSendOptions {
   readonly priority?: number;
   /** Milliseconds until the broker discards each message. */
   readonly timeToLive?: number;
+  /**
+   * Milliseconds the broker holds each message before delivering it (`AMQ_SCHEDULED_DELAY`), 0 to
+   * ten years; a record's own delivery delay, delivery time or cron wins for its message. Classic
+   * needs its scheduler on (`schedulerSupport="true"`); Artemis and the embedded broker have it.
+   */
+  readonly deliveryDelay?: number;
+  /** The JMS type (`JMSType`, the `type` header) of every message; a record's `setType()` wins. */
+  readonly type?: string;
 }
 
 /** `@NonDurableSend()` options. */
@@ -21,12 +29,20 @@ export interface NonDurableSendOptions {
   readonly priority?: number;
   /** Milliseconds until the broker discards each message. */
   readonly timeToLive?: number;
+  /**
+   * Milliseconds the broker holds each message before delivering it (`AMQ_SCHEDULED_DELAY`), 0 to
+   * ten years; a record's own delivery delay, delivery time or cron wins for its message. Classic
+   * needs its scheduler on (`schedulerSupport="true"`); Artemis and the embedded broker have it.
+   */
+  readonly deliveryDelay?: number;
+  /** The JMS type (`JMSType`, the `type` header) of every message; a record's `setType()` wins. */
+  readonly type?: string;
 }
 
 /** Applies to a method, or to a class (then to every method the class declares). */
 export type MethodOrClassDecorator = MethodDecorator & ClassDecorator;
 
-const OPTION_KEYS = ['block', 'priority', 'timeToLive'];
+const OPTION_KEYS = ['block', 'priority', 'timeToLive', 'deliveryDelay', 'type'];
 
 /**
  * Every send made while the decorated method runs (awaits included) is persistent; `block`
@@ -87,5 +103,7 @@ function checkOptions(decorator: string, options: DurableSendOptions | NonDurabl
   if (options.block !== undefined) check.boolean(`${at}block`, options.block);
   if (options.priority !== undefined) check.priority(`${at}priority`, options.priority);
   if (options.timeToLive !== undefined) check.wholeNumber(`${at}timeToLive`, options.timeToLive, { unit: 'milliseconds' });
+  if (options.deliveryDelay !== undefined) check.deliveryDelay(`${at}deliveryDelay`, options.deliveryDelay);
+  if (options.type !== undefined) check.name(`${at}type`, options.type, 'a JMS type (a non-empty string)');
   return { ...options };
 }

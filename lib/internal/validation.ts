@@ -1,5 +1,8 @@
 import { InvalidOptionError } from '../errors/activemq-error.js';
 
+/** Ten years, the longest delivery delay (and the furthest delivery time) taken. */
+export const MAX_DELIVERY_DELAY_MS = 10 * 365 * 24 * 3600 * 1000;
+
 /**
  * The one check of options and arguments given in code. Each failure is an
  * {@link InvalidOptionError} naming the option, what it takes and what it got, so that every
@@ -18,6 +21,11 @@ export const check = {
       throw new InvalidOptionError(name, `${name} must be ${what}, got ${shown(value)}`);
     }
     return value;
+  },
+
+  /** A delivery delay: whole milliseconds from 0 to ten years (a longer one is a unit mistake, seconds for milliseconds or a date for a delay, not a plan). */
+  deliveryDelay(name: string, value: unknown): number {
+    return check.wholeNumber(name, value, { min: 0, max: MAX_DELIVERY_DELAY_MS, unit: 'milliseconds' });
   },
 
   /** A JMS priority, 0 (lowest) to 9; the brokers default to 4. */

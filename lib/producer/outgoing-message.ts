@@ -15,11 +15,13 @@ export interface OutgoingMessage {
   readonly durable: boolean;
 }
 
-/** Settings that apply when the record does not say: the resolved durability, and a decorator's priority and time to live. */
+/** Settings that apply when the record does not say: the resolved durability, and a send decorator's priority, time to live, delivery delay and JMS type. */
 export interface MessageDefaults {
   readonly durable: boolean;
   readonly priority?: number;
   readonly timeToLive?: number;
+  readonly deliveryDelay?: number;
+  readonly type?: string;
 }
 
 /** The record builder's settings of `data`, if it is a record. */
@@ -50,8 +52,12 @@ export function buildOutgoingMessage(pattern: string, data: unknown, serializer:
     headers['JMSXGroupID'] = record.group;
     headers[GROUP_HEADER] = record.group;
   }
-  if (record.type !== undefined) headers['type'] = record.type;
-  if (record.deliveryDelay !== undefined) headers['AMQ_SCHEDULED_DELAY'] = String(record.deliveryDelay);
+  const type = record.type ?? defaults.type;
+  if (type !== undefined) headers['type'] = type;
+  // A record that says when it is delivered (a delay, a time, a cron) is not delayed again by a decorator.
+  const scheduledByRecord = record.deliveryDelay !== undefined || record.deliveryTime !== undefined || record.cron !== undefined;
+  const deliveryDelay = scheduledByRecord ? record.deliveryDelay : defaults.deliveryDelay;
+  if (deliveryDelay !== undefined) headers['AMQ_SCHEDULED_DELAY'] = String(deliveryDelay);
   if (record.deliveryTime !== undefined) headers['AMQ_SCHEDULED_TIME'] = String(record.deliveryTime);
   if (record.schedule !== undefined) {
     headers['AMQ_SCHEDULED_PERIOD'] = String(record.schedule.period);

@@ -7,6 +7,8 @@ export interface DecoratedSendOptions {
   readonly block?: boolean;
   readonly priority?: number;
   readonly timeToLive?: number;
+  readonly deliveryDelay?: number;
+  readonly type?: string;
 }
 
 /** What is in force for the sends of the current call chain (across awaits). */
@@ -97,4 +99,9 @@ export async function runInTransactionScope<T>(fn: () => Promise<T>): Promise<T>
     await scope.commitAll();
     return result;
   });
+}
+
+/** What a send decorator sets for each message it covers, beside durability (a record's own settings win). */
+export function decoratorDefaults(options: DecoratedSendOptions | undefined): Pick<DecoratedSendOptions, 'priority' | 'timeToLive' | 'deliveryDelay' | 'type'> {
+  return { priority: options?.priority, timeToLive: options?.timeToLive, deliveryDelay: options?.deliveryDelay, type: options?.type };
 }

@@ -2,7 +2,7 @@ import type { StompHeaders } from '../stomp/frame.js';
 import { ARTEMIS_DUPLICATE_ID_HEADER, MESSAGE_ID_HEADER } from '../wire/headers.js';
 import { REPLY_HEADER } from '../wire/reply-protocol.js';
 import { InvalidOptionError } from '../errors/activemq-error.js';
-import { check } from '../internal/validation.js';
+import { check, MAX_DELIVERY_DELAY_MS } from '../internal/validation.js';
 import { Cron } from 'croner';
 
 /** Per-message settings, carried next to the payload by {@link ActiveMQRecord}. */
@@ -79,15 +79,13 @@ const checkTimeToLive = (milliseconds: unknown) => check.wholeNumber('timeToLive
 const checkCorrelationId = (correlationId: unknown) => check.name('correlationId (setCorrelationId())', correlationId);
 const checkGroup = (group: unknown) => check.name('group (setGroup())', group);
 const checkType = (type: unknown) => check.name('type (setType())', type);
-/** Ten years: a longer delay is a unit mistake (seconds for milliseconds, a date for a delay), not a plan. */
-const MAX_DELAY_MS = 10 * 365 * 24 * 3600 * 1000;
-const checkDelay = (ms: unknown) => check.wholeNumber('deliveryDelay (setDeliveryDelay())', ms, { min: 0, max: MAX_DELAY_MS, unit: 'milliseconds' });
+const checkDelay = (ms: unknown) => check.deliveryDelay('deliveryDelay (setDeliveryDelay())', ms);
 const checkTime = (epochMs: unknown) =>
-  check.wholeNumber('deliveryTime (setDeliveryTime())', epochMs, { min: 0, max: Date.now() + MAX_DELAY_MS, unit: 'milliseconds since the epoch' });
+  check.wholeNumber('deliveryTime (setDeliveryTime())', epochMs, { min: 0, max: Date.now() + MAX_DELIVERY_DELAY_MS, unit: 'milliseconds since the epoch' });
 function checkSchedule(schedule: unknown): void {
   check.object('schedule (setSchedule())', schedule);
   const { period, repeat } = schedule as { period?: unknown; repeat?: unknown };
-  check.wholeNumber('schedule.period (setSchedule())', period, { min: 1, max: MAX_DELAY_MS, unit: 'milliseconds' });
+  check.wholeNumber('schedule.period (setSchedule())', period, { min: 1, max: MAX_DELIVERY_DELAY_MS, unit: 'milliseconds' });
   check.wholeNumber('schedule.repeat (setSchedule())', repeat, { min: 0, max: 1_000_000 });
 }
 function checkCron(cron: unknown): void {

@@ -11,6 +11,7 @@ import type { ConsumerFeatures } from '../wire/consumer-features.js';
  * @EventPattern('orders', { selector: "region = 'EU'", concurrency: 4, prefetch: 8 })
  * @EventPattern('jobs', { exclusive: true, onError: 'dead-letter' })
  * @MessagePattern('quotes', { concurrency: 32 })
+ * @EventPattern<string>('orders', { selector, prefetch: 8 } satisfies ActiveMQHandlerOptions) // checked as you type
  * ```
  *
  * Checked when the server starts (an unknown or invalid option is an error naming the handler's
@@ -116,20 +117,22 @@ export interface HandlerSettings extends ConsumerFeatures {
   readonly transactional: boolean;
 }
 
-const KEYS: ReadonlyArray<keyof ActiveMQHandlerOptions> = [
-  'selector',
-  'durable',
-  'exclusive',
-  'consumerPriority',
-  'noLocal',
-  'retroactive',
-  'prefetch',
-  'consumerWindowSize',
-  'concurrency',
-  'ackMode',
-  'onError',
-  'transactional',
-];
+/** Every option, each once: TypeScript refuses this object if an option of the interface is missing from it. */
+const EVERY_KEY: { readonly [K in keyof Required<ActiveMQHandlerOptions>]: true } = {
+  selector: true,
+  durable: true,
+  exclusive: true,
+  consumerPriority: true,
+  noLocal: true,
+  retroactive: true,
+  prefetch: true,
+  consumerWindowSize: true,
+  concurrency: true,
+  ackMode: true,
+  onError: true,
+  transactional: true,
+};
+const KEYS = Object.keys(EVERY_KEY) as ReadonlyArray<keyof ActiveMQHandlerOptions>;
 
 /**
  * Checks the `extras` of the handler of `pattern`, whose destination is `destination` (`/queue/…`

@@ -9,15 +9,23 @@ export interface LoggedFrame {
   readonly at: number;
   /** Which client connection through the proxy sent it: 1 for the first. */
   readonly connection: number;
+  /** Its place among every frame the proxy saw, both ways (client frames when read, broker frames when handed to the client). */
+  readonly seq: number;
 }
 
 /**
  * A TCP proxy between a client and a broker on loopback that delays every chunk by `delayMs`
  * each way (so a round trip costs at least 2 × delayMs) and logs the frames the client sends.
- * `holdReplies()` stops forwarding what the broker says, to simulate a broker that went quiet.
+ * `holdReplies()` stops forwarding what the broker says, to simulate a broker that went quiet;
+ * `pauseReplies()` keeps it until `resumeReplies()`. `replies` logs the broker's frames as they are
+ * handed to the client.
  */
 export class DelayProxy {
   readonly frames: LoggedFrame[] = [];
+  /** The broker's frames, as the client gets them (heart-beats left out). */
+  readonly replies: LoggedFrame[] = [];
+  private seq = 0;
+  private paused: Array<() => void> | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly waiters: Array<{ matches: (f: LoggedFrame) => boolean; resolve: (f: LoggedFrame) => void }> = [];
   private holding = false;
@@ -68,6 +76,18 @@ export class DelayProxy {
     this.holding = false;
   }
 
+  /** Keeps what the broker says from the client, without dropping it, until `resumeReplies()`. */
+  pauseReplies(): void {
+    this.paused ??= [];
+  }
+
+  /** Hands the client what the broker said while paused, in order, then forwards again. */
+  resumeReplies(): void {
+    const kept = this.paused ?? [];
+    this.paused = undefined;
+    for (const write of kept) write();
+  }
+
   /** Resolves with the first frame (seen already or when it comes) that `matches`. */
   frame(matches: (f: LoggedFrame) => boolean): Promise<LoggedFrame> {
     const found = this.frames.find(matches);
@@ -98,9 +118,15 @@ export class DelayProxy {
     this.sockets.add(client).add(broker);
     client.setNoDelay(true);
     broker.setNoDelay(true);
+    const replyParser = new StompParser({
+      frame: (frame: StompFrame) => {
+        this.replies.push({ command: frame.command, headers: { ...frame.headers }, at: performance.now(), connection, seq: ++this.seq });
+      },
+      heartbeat: () => {},
+    });
     const parser = new StompParser({
       frame: (frame: StompFrame) => {
-        const logged = { command: frame.command, headers: { ...frame.headers }, at: performance.now(), connection };
+        const logged = { command: frame.command, headers: { ...frame.headers }, at: performance.now(), connection, seq: ++this.seq };
         this.frames.push(logged);
         for (const waiter of [...this.waiters]) {
           if (waiter.matches(logged)) {
@@ -116,9 +142,22 @@ export class DelayProxy {
       if (this.holdingRequests) return;
       setTimeout(() => broker.write(chunk), this.delayMs);
     });
+    let logReplies = true;
+    const toClient = (chunk: Buffer) => {
+      if (client.destroyed) return;
+      try {
+        if (logReplies) replyParser.push(chunk);
+      } catch {
+        logReplies = false; // a frame past the parser's limits: forwarded, no longer logged
+      }
+      client.write(chunk);
+    };
     broker.on('data', (chunk: Buffer) => {
       if (this.holding) return;
-      setTimeout(() => client.write(chunk), this.delayMs);
+      setTimeout(() => {
+        if (this.paused) this.paused.push(() => toClient(chunk));
+        else toClient(chunk);
+      }, this.delayMs);
     });
     const end = () => {
       setTimeout(() => {

@@ -4,6 +4,7 @@ import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload, RpcException } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { ActiveMQRecordBuilder } from '../../../lib/record-builders/activemq.record-builder.js';
+import { DurableSend } from '../../../lib/decorators/send-decorators.js';
 import type { ClientActiveMQ } from '../../../lib/client/client-activemq.js';
 import type { ActiveMQContext } from '../../../lib/server/activemq.context.js';
 import type { StompConnection } from '../../../lib/connection/stomp-connection.js';
@@ -622,6 +623,40 @@ describe('scheduled delivery', () => {
       const [first, second] = await inbox.until(2);
       expect([first!.body, second!.body]).toEqual(['now', 'late']);
       expect(second!.at - sent).toBeGreaterThanOrEqual(1500 - 50);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('@DurableSend({ deliveryDelay, type }): each message the method sends is delayed and typed; a record says otherwise for its own', async () => {
+    const pattern = `${P}.decorated-delay`;
+    const inbox = new Inbox<{ body: string; at: number }>();
+    @Controller()
+    class Reminders {
+      @EventPattern<string>(pattern, { selector: "JMSType = 'Reminder'" })
+      handle(@Payload() data: string): void {
+        inbox.push({ body: data, at: Date.now() });
+      }
+    }
+    class Sender {
+      @DurableSend({ deliveryDelay: 1500, type: 'Reminder' })
+      async send(data: unknown): Promise<void> {
+        await emitted(pattern, data);
+      }
+    }
+    const service = await startService([Reminders]);
+    try {
+      const sender = new Sender();
+      const sent = Date.now();
+      await sender.send('late');
+      await sender.send(new ActiveMQRecordBuilder('now').setDeliveryDelay(0).build());
+      await sender.send(new ActiveMQRecordBuilder('other-type').setType('Note').setDeliveryDelay(0).build());
+      const [first, second] = await inbox.until(2);
+      expect([first!.body, second!.body]).toEqual(['now', 'late']);
+      expect(second!.at - sent).toBeGreaterThanOrEqual(1500 - 50);
+      await service.close();
+      expect(inbox.items.map((m) => m.body)).toEqual(['now', 'late']);
+      expect(await leftOn(`/queue/${pattern}`, 'end')).toEqual(['other-type']);
     } finally {
       await service.close();
     }

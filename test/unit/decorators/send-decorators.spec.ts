@@ -4,6 +4,23 @@ import { sendContext } from '../../../lib/producer/send-context.js';
 import { DurableSend, NonDurableSend, Transactional } from '../../../lib/decorators/send-decorators.js';
 
 describe('send decorators', () => {
+  it('carry a delivery delay and a JMS type, an inner decorator overriding them', async () => {
+    class Service {
+      @DurableSend({ deliveryDelay: 5000, type: 'Reminder' })
+      async outer() {
+        return [sendContext.getStore()?.options, await this.inner()];
+      }
+      @NonDurableSend({ deliveryDelay: 0 })
+      async inner() {
+        return sendContext.getStore()?.options;
+      }
+    }
+    expect(await new Service().outer()).toEqual([
+      { deliveryDelay: 5000, type: 'Reminder', durable: true },
+      { deliveryDelay: 0, type: 'Reminder', durable: false },
+    ]);
+  });
+
   it('set the send options for the call, across awaits', async () => {
     class Service {
       @DurableSend({ block: false, priority: 7 })
@@ -98,7 +115,12 @@ describe('send decorators', () => {
   });
 
   it('refuse unknown options and bad values at decoration time', () => {
-    expect(() => DurableSend({ blok: false } as never)).toThrow("@DurableSend(): unknown option 'blok'; known options: block, priority, timeToLive");
+    expect(() => DurableSend({ blok: false } as never)).toThrow("@DurableSend(): unknown option 'blok'; known options: block, priority, timeToLive, deliveryDelay, type");
+    expect(() => DurableSend({ deliveryDelay: -5 })).toThrow('@DurableSend(): deliveryDelay must be a whole number of milliseconds from 0 to 315360000000, got -5');
+    expect(() => NonDurableSend({ deliveryDelay: 1.5 })).toThrow(/@NonDurableSend\(\): deliveryDelay must be a whole number of milliseconds/);
+    expect(() => DurableSend({ deliveryDelay: 11 * 365 * 24 * 3600 * 1000 })).toThrow(/deliveryDelay must be a whole number of milliseconds from 0 to/);
+    expect(() => DurableSend({ type: '' })).toThrow('@DurableSend(): type must be a JMS type (a non-empty string), got ""');
+    expect(() => NonDurableSend({ type: 7 as never })).toThrow(/@NonDurableSend\(\): type must be a JMS type/);
     expect(() => NonDurableSend({ priority: 10 })).toThrow(/priority must be an integer from 0 to 9/);
     expect(() => DurableSend({ timeToLive: -1 })).toThrow(/timeToLive must be a positive/);
     expect(() => DurableSend({ block: 'yes' as never })).toThrow(/block must be true or false/);

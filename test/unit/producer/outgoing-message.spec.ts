@@ -70,6 +70,21 @@ describe('buildOutgoingMessage', () => {
     expect([record.headers['priority'], record.headers['expires']]).toEqual(['8', String(1_060_000)]);
   });
 
+  it("takes the defaults' delivery delay and JMS type unless the record says when it is delivered, or its own type", () => {
+    const defaults = { durable: true, deliveryDelay: 2000, type: 'OrderPlaced' };
+    const headersOf = (data: unknown) => buildOutgoingMessage('q', data, bodyOnlySerializer, defaults).headers;
+    expect(headersOf('x')).toMatchObject({ AMQ_SCHEDULED_DELAY: '2000', type: 'OrderPlaced' });
+    expect(headersOf(new ActiveMQRecordBuilder('x').setType('OrderCancelled').setDeliveryDelay(0).build())).toMatchObject({ AMQ_SCHEDULED_DELAY: '0', type: 'OrderCancelled' });
+    // A delivery time or a cron of the record: the decorator's delay is not added to it.
+    const timed = headersOf(new ActiveMQRecordBuilder('x').setDeliveryTime(Date.now() + 60_000).build());
+    expect([timed['AMQ_SCHEDULED_DELAY'], timed['AMQ_SCHEDULED_TIME']]).toEqual([undefined, expect.stringMatching(/^\d+$/)]);
+    const cron = headersOf(new ActiveMQRecordBuilder('x').setCron('0 2 * * *').build());
+    expect([cron['AMQ_SCHEDULED_DELAY'], cron['AMQ_SCHEDULED_CRON']]).toEqual([undefined, '0 2 * * *']);
+    // A repeat schedule keeps the decorator's delay before its first delivery.
+    expect(headersOf(new ActiveMQRecordBuilder('x').setSchedule({ period: 100, repeat: 2 }).build())).toMatchObject({ AMQ_SCHEDULED_DELAY: '2000', AMQ_SCHEDULED_PERIOD: '100' });
+    expect(buildOutgoingMessage('q', 'x', bodyOnlySerializer, { durable: true }).headers).not.toHaveProperty('AMQ_SCHEDULED_DELAY');
+  });
+
   it('a priority of 0 is written, not taken for none', () => {
     expect(buildOutgoingMessage('q', new ActiveMQRecordBuilder('x').setPriority(0).build(), bodyOnlySerializer, { durable: true, priority: 9 }).headers['priority']).toBe('0');
   });
